@@ -1,0 +1,95 @@
+// Package testdb gives tests fresh, migrated databases: a SQLite file in a
+// temporary directory, and, when ORGD_TEST_POSTGRES_URL names a PostgreSQL
+// server, a database with a fresh name that is dropped when the test ends.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/orgd/orgd/store"
+)
+
+// PostgresEnv names the variable that holds the URL of a PostgreSQL server
+// (any database on it) where tests may create and drop databases.
+const PostgresEnv = "ORGD_TEST_POSTGRES_URL"
+
+// Engines lists the engines tests run on.
+var Engines = []store.Engine{store.SQLite, store.Postgres}
+
+// Each runs fn as a subtest on every engine. The PostgreSQL subtest is
+// skipped only when PostgresEnv is unset.
+func Each(t *testing.T, fn func(t *testing.T, databaseURL string)) {
+	t.Helper()
+	for _, e := range Engines {
+		t.Run(string(e), func(t *testing.T) {
+			fn(t, URL(t, e))
+		})
+	}
+}
+
+// URL returns the URL of a new, empty database of engine e that lives as
+// long as the test.
+func URL(t testing.TB, e store.Engine) string {
+	t.Helper()
+	if e == store.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "orgd.db")
+	}
+	admin := os.Getenv(PostgresEnv)
+	if admin == "" {
+		t.Skipf("%s is not set; skipping the PostgreSQL run", PostgresEnv)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "orgd_test_" + hex.EncodeToString(b[:])
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", store.Redact(admin), err)
+	}
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		db.Close()
+		t.Fatalf("create test database on %s: %v", store.Redact(admin), err)
+	}
+	t.Cleanup(func() {
+		defer db.Close()
+		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Open returns a migrated store on a new database of engine e.
+func Open(t testing.TB, e store.Engine) *store.Store {
+	t.Helper()
+	return OpenURL(t, URL(t, e))
+}
+
+// OpenURL returns a migrated store on databaseURL, closed when the test ends.
+func OpenURL(t testing.TB, databaseURL string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, databaseURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,700 @@
+package orgd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// rateWindow is the sliding window of the per-organization invitation limit.
+const rateWindow = time.Hour
+
+// InviteRequest asks for invitations to one organization.
+type InviteRequest struct {
+	Emails    []string
+	ExpiresIn string // a duration such as "72h" or "3d"; "" means the default
+	Roles     RoleAssignments
+	// RefreshExisting refreshes an open invitation to the same address (the
+	// create-or-refresh of the Elastic API); otherwise such an address is a
+	// conflict and the caller must resend.
+	RefreshExisting bool
+	SendEmail       bool
+}
+
+// IssuedInvitation is an invitation as created or refreshed, with its token
+// in clear: the only moment the token exists outside the database.
+type IssuedInvitation struct {
+	*Invitation
+	Token     string
+	Refreshed bool
+}
+
+// issuePlan is one invitation to write: a new one (Invitation.ID empty) or
+// the refresh of an open one.
+type issuePlan struct {
+	email    Email
+	existing *Invitation
+}
+
+// CreateInvitations creates or refreshes invitations, all or none. Addresses
+// are trimmed, validated strictly and de-duplicated case-insensitively.
+// Organization owners and admins (and platform administrators) may; only
+// owners may invite owners.
+//
+// Errors, one per bad address where that applies: organization.invitation_invalid_email,
+// organization.user_organization_already_belongs, organization.invitation_already_exists
+// (an open invitation within the refresh cooldown, or any open one without
+// RefreshExisting), organization.invitation_domain_not_allowed; and for the
+// request: organization.user_organization_does_not_belong (the sender is
+// outside the organization), organization.invalid_access,
+// role_assignments.unauthorized_role_assignments, organization.invitation_invalid_expiry,
+// organization.member_limit_exceeded, organization.invitations_rate_limit_exceeded.
+func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef string, req InviteRequest) ([]*IssuedInvitation, error) {
+	if len(req.Emails) == 0 {
+		return nil, FieldError(CodeInviteInvalidMail, "emails", "At least one email address is required.")
+	}
+	if max := s.limits.MaxEmailsPerRequest; max > 0 && len(req.Emails) > max {
+		return nil, &Error{Kind: KindRateLimited, Code: CodeInviteRateLimit, Field: "emails",
+			Message: fmt.Sprintf("Request exceeds organization invitation creation rate limits: at most %d addresses per request.", max)}
+	}
+	ttl, err := s.expiry(req.ExpiresIn)
+	if err != nil {
+		return nil, err
+	}
+	var out []*IssuedInvitation
+	err = s.write(ctx, "create invitations", func(tx Tx) error {
+		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		if e, ok := err.(*Error); ok && e.Code == CodeOrgNotFound && !p.PlatformAdmin() {
+			return &Error{Kind: KindNotFound, Code: CodeSenderNotMember, Message: "Invitation sender does not belong to organization."}
+		}
+		if err != nil {
+			return err
+		}
+		roles, err := s.invitationRoles(req.Roles, org.ID, callerRole(p, m))
+		if err != nil {
+			return err
+		}
+		if err := tx.LockOrganization(ctx, org.ID); err != nil {
+			return err
+		}
+		now := s.clock()
+		var plans []issuePlan
+		var bad []*Error
+		seen := map[string]bool{}
+		for i, raw := range req.Emails {
+			field := fmt.Sprintf("emails[%d]", i)
+			addr, err := ParseEmail(raw)
+			if err != nil {
+				bad = append(bad, &Error{Kind: KindInvalid, Code: CodeInviteInvalidMail, Field: field, Value: raw,
+					Message: fmt.Sprintf("Invitation email was not valid: %v.", err)})
+				continue
+			}
+			if seen[addr.Norm] {
+				continue
+			}
+			seen[addr.Norm] = true
+			plan, err := s.planInvitation(ctx, tx, org, addr, req.RefreshExisting, now)
+			if e, ok := err.(*Error); ok {
+				e.Field, e.Value = field, raw
+				bad = append(bad, e)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			plans = append(plans, plan)
+		}
+		if len(bad) > 0 {
+			return joinErrors(bad)
+		}
+		out, err = s.issue(ctx, tx, org, p, plans, roles, ttl, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ResendInvitation re-issues an open invitation by id: a new token and a new
+// expiry (expiresIn, or the invitation's previous lifetime), under the same
+// cooldown and limits as create-or-refresh. The old token stops working.
+// Errors: organization.invitation_not_found, organization.invitation_already_used,
+// organization.invitation_already_exists (cooldown), the limits of CreateInvitations.
+func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id, expiresIn string) (*IssuedInvitation, error) {
+	var out *IssuedInvitation
+	err := s.write(ctx, "resend invitation", func(tx Tx) error {
+		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		if err != nil {
+			return err
+		}
+		inv, err := invitationInOrg(ctx, tx, org.ID, id)
+		if err != nil {
+			return err
+		}
+		if !mayGrant(callerRole(p, m), inv.Roles.TopRole(org.ID)) {
+			return errRolesForbidden("Only owners may manage invitations for owners.")
+		}
+		if inv.Status != InvitationOpen {
+			return invitationClosedError(inv)
+		}
+		ttl := inv.ExpiresAt.Sub(inv.IssuedAt)
+		if expiresIn != "" {
+			if ttl, err = s.expiry(expiresIn); err != nil {
+				return err
+			}
+		}
+		if err := tx.LockOrganization(ctx, org.ID); err != nil {
+			return err
+		}
+		now := s.clock()
+		if err := s.checkCooldown(inv, now); err != nil {
+			return err
+		}
+		addr := Email{Address: inv.Email, Norm: inv.EmailNorm}
+		issued, err := s.issue(ctx, tx, org, p, []issuePlan{{email: addr, existing: inv}}, inv.Roles, ttl, now)
+		if err != nil {
+			return err
+		}
+		out = issued[0]
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) expiry(text string) (time.Duration, error) {
+	if text == "" {
+		return s.limits.DefaultExpiry, nil
+	}
+	d, err := ParseDuration(text)
+	if err != nil {
+		return 0, FieldError(CodeInviteExpiry, "expires_in", "expires_in is not valid: %v.", err)
+	}
+	if d < s.limits.MinExpiry || d > s.limits.MaxExpiry {
+		return 0, FieldError(CodeInviteExpiry, "expires_in", "expires_in must be between %s and %s.", FormatDuration(s.limits.MinExpiry), FormatDuration(s.limits.MaxExpiry))
+	}
+	return d, nil
+}
+
+// invitationRoles checks the roles an invitation promises: scoped to the
+// organization, no platform roles, and owner only from an owner.
+func (s *Service) invitationRoles(ra RoleAssignments, orgID string, caller Role) (RoleAssignments, error) {
+	if len(ra.Platform) > 0 {
+		return RoleAssignments{}, &Error{Kind: KindForbidden, Code: CodeRolesForbidden, Field: "role_assignments.platform",
+			Message: "Invitations cannot grant platform roles; platform administrators grant them to existing users."}
+	}
+	roles, err := ra.ForOrganization(orgID)
+	if err != nil {
+		return RoleAssignments{}, err
+	}
+	for _, r := range roles.OrgRoles(orgID) {
+		if !mayGrant(caller, r) {
+			return RoleAssignments{}, errRolesForbidden(fmt.Sprintf("You are not authorised to grant the role %s.", r))
+		}
+	}
+	return roles, nil
+}
+
+func errRolesForbidden(msg string) *Error {
+	return &Error{Kind: KindForbidden, Code: CodeRolesForbidden, Message: msg}
+}
+
+// planInvitation decides what inviting one address means: a new invitation,
+// a refresh, or an error that names the address.
+func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, addr Email, refresh bool, now time.Time) (issuePlan, error) {
+	if err := checkInviteDomain(org, addr); err != nil {
+		return issuePlan{}, err
+	}
+	if u, err := tx.UserByEmail(ctx, addr.Norm); err == nil {
+		if _, err := tx.Membership(ctx, org.ID, u.ID); err == nil {
+			return issuePlan{}, &Error{Kind: KindConflict, Code: CodeAlreadyMember, Message: "User already belongs to organization."}
+		} else if !errors.Is(err, ErrNotFound) {
+			return issuePlan{}, err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return issuePlan{}, err
+	}
+	inv, err := tx.OpenInvitationByEmail(ctx, org.ID, addr.Norm)
+	if errors.Is(err, ErrNotFound) {
+		return issuePlan{email: addr}, nil
+	}
+	if err != nil {
+		return issuePlan{}, err
+	}
+	if err := s.checkCooldown(inv, now); err != nil {
+		return issuePlan{}, err
+	}
+	if !refresh {
+		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeInviteExists,
+			Message: "Invitation already sent: an open invitation exists for this address; resend it instead."}
+	}
+	return issuePlan{email: addr, existing: inv}, nil
+}
+
+func (s *Service) checkCooldown(inv *Invitation, now time.Time) error {
+	if wait := inv.IssuedAt.Add(s.limits.RefreshCooldown).Sub(now); wait > 0 {
+		return &Error{Kind: KindConflict, Code: CodeInviteExists, RetryAfter: wait,
+			Message: fmt.Sprintf("Invitation already sent: it can be refreshed again in %s.", roundUpSeconds(wait))}
+	}
+	return nil
+}
+
+func checkInviteDomain(org *Organization, addr Email) error {
+	if org.AllowExternalInvites {
+		return nil
+	}
+	domain := EmailDomain(addr.Norm)
+	if slices.Contains(org.AllowedEmailDomains, domain) {
+		return nil
+	}
+	if len(org.AllowedEmailDomains) == 0 {
+		return &Error{Kind: KindInvalid, Code: CodeInviteDomain, Message: "The organization does not allow external invitations and lists no allowed email domains."}
+	}
+	return &Error{Kind: KindInvalid, Code: CodeInviteDomain,
+		Message: fmt.Sprintf("The organization only invites addresses at %v; %s is not one of them.", org.AllowedEmailDomains, domain)}
+}
+
+// issue checks the organization's limits for plans and writes them. The
+// organization must be locked.
+func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Principal, plans []issuePlan, roles RoleAssignments, ttl time.Duration, now time.Time) ([]*IssuedInvitation, error) {
+	if err := s.checkMemberLimit(ctx, tx, org, plans, now); err != nil {
+		return nil, err
+	}
+	if err := s.checkRateLimit(ctx, tx, org, plans, now); err != nil {
+		return nil, err
+	}
+	out := make([]*IssuedInvitation, 0, len(plans))
+	for _, plan := range plans {
+		token := newSecret("")
+		inv := plan.existing
+		refreshed := inv != nil
+		if !refreshed {
+			inv = &Invitation{
+				ID: uuid.Must(uuid.NewV7()).String(), OrgID: org.ID, Email: plan.email.Address, EmailNorm: plan.email.Norm,
+				InviterID: p.userID(), Status: InvitationOpen, CreatedAt: now,
+			}
+		}
+		inv.Roles = roles
+		inv.IssuedAt = now
+		inv.ExpiresAt = now.Add(ttl)
+		inv.TokenHash = HashSecret(token)
+		inv.TokenSealed = s.box.Seal(token, inv.TokenHash)
+		inv.OrgSlug, inv.OrgName = org.Slug, org.Name
+		var err error
+		if refreshed {
+			err = tx.ReissueInvitation(ctx, inv)
+		} else {
+			err = tx.InsertInvitation(ctx, inv)
+		}
+		if errors.Is(err, ErrConflict) {
+			// A concurrent request invited the same address first.
+			return nil, &Error{Kind: KindConflict, Code: CodeInviteExists, Field: "emails", Value: plan.email.Address,
+				Message: "Invitation already sent: another request invited this address at the same moment."}
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &IssuedInvitation{Invitation: inv, Token: token, Refreshed: refreshed})
+	}
+	return out, nil
+}
+
+// checkMemberLimit enforces max_members: members plus pending invitations.
+func (s *Service) checkMemberLimit(ctx context.Context, tx Tx, org *Organization, plans []issuePlan, now time.Time) error {
+	if org.MaxMembers <= 0 {
+		return nil
+	}
+	added := 0
+	for _, plan := range plans {
+		if plan.existing == nil || plan.existing.State(now) == StateExpired {
+			added++
+		}
+	}
+	if added == 0 {
+		return nil
+	}
+	members, err := tx.CountMembers(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	pending, err := tx.CountPendingInvitations(ctx, org.ID, now)
+	if err != nil {
+		return err
+	}
+	if members+pending+added > org.MaxMembers {
+		return &Error{Kind: KindConflict, Code: CodeMemberLimit,
+			Message: fmt.Sprintf("The organization allows at most %d members and pending invitations; it has %d members and %d pending invitations, and this request adds %d.",
+				org.MaxMembers, members, pending, added)}
+	}
+	return nil
+}
+
+// checkRateLimit enforces the per-organization issue limit over a sliding
+// hour, counted in the database so that it holds across instances.
+func (s *Service) checkRateLimit(ctx context.Context, tx Tx, org *Organization, plans []issuePlan, now time.Time) error {
+	limit := s.limits.InvitesPerHour
+	if limit <= 0 {
+		return nil
+	}
+	since := now.Add(-rateWindow)
+	need := 0
+	for _, plan := range plans {
+		// A refresh moves its row's issue time to now: it takes a new slot
+		// only if its previous issue has left the window.
+		if plan.existing == nil || !plan.existing.IssuedAt.After(since) {
+			need++
+		}
+	}
+	if need == 0 {
+		return nil
+	}
+	used, err := tx.CountIssuedAfter(ctx, org.ID, since)
+	if err != nil {
+		return err
+	}
+	excess := used + need - limit
+	if excess <= 0 {
+		return nil
+	}
+	wait := rateWindow
+	if excess <= used {
+		oldest, err := tx.NthIssuedAfter(ctx, org.ID, since, excess-1)
+		if err != nil {
+			return err
+		}
+		wait = oldest.Add(rateWindow).Sub(now)
+	}
+	return &Error{Kind: KindRateLimited, Code: CodeInviteRateLimit, RetryAfter: wait,
+		Message: fmt.Sprintf("Request exceeds organization invitation creation rate limits: %d invitations per hour; retry in %s.", limit, roundUpSeconds(wait))}
+}
+
+func roundUpSeconds(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Second
+	}
+	return ((d + time.Second - 1) / time.Second) * time.Second
+}
+
+// joinErrors returns the one error of a batch, or an error that carries
+// every one as Details.
+func joinErrors(errs []*Error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	kind := errs[0].Kind
+	for _, e := range errs {
+		if e.Kind != kind {
+			kind = KindInvalid
+		}
+	}
+	return &Error{Kind: kind, Code: errs[0].Code, Message: fmt.Sprintf("%d of the addresses could not be invited.", len(errs)), Details: errs}
+}
+
+func invitationInOrg(ctx context.Context, tx Tx, orgID, id string) (*Invitation, error) {
+	if !uuidPattern.MatchString(id) {
+		return nil, errInviteNotFound
+	}
+	inv, err := tx.InvitationByID(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && inv.OrgID != orgID) {
+		return nil, errInviteNotFound
+	}
+	return inv, err
+}
+
+// invitationClosedError explains why a closed invitation cannot be used.
+// Revoked invitations look like unknown ones.
+func invitationClosedError(inv *Invitation) error {
+	switch inv.Status {
+	case InvitationAccepted:
+		return &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was already accepted."}
+	case InvitationDeclined:
+		return &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was declined."}
+	}
+	return errInviteNotFound
+}
+
+// ListInvitations lists an organization's invitations in the given states,
+// oldest first. Organization owners and admins may.
+// Errors: organization.not_found, organization.invalid_access.
+func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef string, states []InvitationState) ([]*Invitation, error) {
+	var out []*Invitation
+	err := s.read(ctx, "list invitations", func(tx Tx) error {
+		org, _, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListInvitations(ctx, org.ID, InvitationFilter{States: states, Now: s.clock()})
+		return err
+	})
+	return out, err
+}
+
+// OpenStates are the states of invitations that are neither used nor revoked.
+var OpenStates = []InvitationState{StatePending, StateExpired}
+
+// InvitationToken returns the token of an invitation from its sealed copy.
+func (s *Service) InvitationToken(inv *Invitation) (string, error) {
+	t, err := s.box.Open(inv.TokenSealed, inv.TokenHash)
+	if err != nil {
+		return "", Internal("open invitation token", err)
+	}
+	return t, nil
+}
+
+// tokenHash is the look-up key of a token, or "" for text that cannot be one.
+func tokenHash(token string) string {
+	if token == "" || len(token) > 128 {
+		return ""
+	}
+	return HashSecret(token)
+}
+
+// GetInvitationByToken returns the invitation a token belongs to. Any
+// authenticated caller holding the token may read it, with its organization.
+// Errors: organization.invitation_not_found (unknown, superseded or revoked).
+func (s *Service) GetInvitationByToken(ctx context.Context, p *Principal, token string) (*Invitation, *Organization, error) {
+	var inv *Invitation
+	var org *Organization
+	err := s.read(ctx, "get invitation", func(tx Tx) error {
+		var err error
+		if inv, err = invitationByToken(ctx, tx, token); err != nil {
+			return err
+		}
+		org, err = tx.OrganizationByID(ctx, inv.OrgID)
+		return err
+	})
+	return inv, org, err
+}
+
+func invitationByToken(ctx context.Context, tx Tx, token string) (*Invitation, error) {
+	hash := tokenHash(token)
+	if hash == "" {
+		return nil, errInviteNotFound
+	}
+	inv, err := tx.InvitationByTokenHash(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && inv.Status == InvitationRevoked) {
+		return nil, errInviteNotFound
+	}
+	return inv, err
+}
+
+// AcceptInvitationByToken makes the caller a member with the invitation's
+// roles. The caller's address must match the invitation's unless the server
+// accepts any address for token holders.
+// Errors: organization.invitation_not_found, organization.invitation_email_mismatch,
+// organization.invitation_expired, organization.invitation_already_used,
+// organization.user_organization_already_belongs.
+func (s *Service) AcceptInvitationByToken(ctx context.Context, p *Principal, token string) (*Membership, error) {
+	var m *Membership
+	err := s.write(ctx, "accept invitation", func(tx Tx) error {
+		inv, err := invitationByToken(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		m, err = s.accept(ctx, tx, p, inv, !s.limits.AcceptAnyEmail)
+		return err
+	})
+	return m, err
+}
+
+// RespondToInvitation accepts or declines an invitation by id for its
+// invitee: only a caller whose address is the invited one may respond, and
+// to anyone else the invitation does not exist. Accepting returns the new
+// membership; declining returns the declined invitation.
+// Errors: as AcceptInvitationByToken.
+func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id string, accept bool) (*Membership, *Invitation, error) {
+	var m *Membership
+	var inv *Invitation
+	err := s.write(ctx, "respond to invitation", func(tx Tx) error {
+		var err error
+		if !uuidPattern.MatchString(id) || p.User == nil {
+			return errInviteNotFound
+		}
+		inv, err = tx.InvitationByID(ctx, id)
+		if errors.Is(err, ErrNotFound) || (err == nil && (inv.Status == InvitationRevoked || inv.EmailNorm != p.User.EmailNorm)) {
+			return errInviteNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if accept {
+			m, err = s.accept(ctx, tx, p, inv, true)
+			return err
+		}
+		return s.decline(ctx, tx, inv)
+	})
+	return m, inv, err
+}
+
+// DeclineInvitationByToken declines an invitation for the holder of its
+// token. Errors: as AcceptInvitationByToken.
+func (s *Service) DeclineInvitationByToken(ctx context.Context, p *Principal, token string) (*Invitation, error) {
+	var inv *Invitation
+	err := s.write(ctx, "decline invitation", func(tx Tx) error {
+		var err error
+		if inv, err = invitationByToken(ctx, tx, token); err != nil {
+			return err
+		}
+		if err := s.checkInvitee(p, inv, !s.limits.AcceptAnyEmail); err != nil {
+			return err
+		}
+		return s.decline(ctx, tx, inv)
+	})
+	return inv, err
+}
+
+func (s *Service) checkInvitee(p *Principal, inv *Invitation, matchEmail bool) error {
+	if p == nil || p.User == nil {
+		return Errorf(KindForbidden, CodeInvalidAuth, "Only a signed-in user can respond to an invitation.")
+	}
+	if matchEmail && p.User.EmailNorm != inv.EmailNorm {
+		return &Error{Kind: KindForbidden, Code: CodeInviteMismatch, Message: "This invitation was sent to another email address than yours."}
+	}
+	return nil
+}
+
+func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitation, matchEmail bool) (*Membership, error) {
+	if err := s.checkInvitee(p, inv, matchEmail); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	if _, err := tx.Membership(ctx, inv.OrgID, p.User.ID); err == nil {
+		return nil, errAlreadyMember
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if err := usable(inv, now); err != nil {
+		return nil, err
+	}
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationAccepted, now, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !won {
+		return nil, &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was used at the same moment by another request."}
+	}
+	m := &Membership{OrgID: inv.OrgID, UserID: p.User.ID, Roles: inv.Roles, Role: inv.Roles.TopRole(inv.OrgID), MemberSince: now,
+		Email: p.User.Email, Name: p.User.Name}
+	if err := tx.InsertMembership(ctx, m); errors.Is(err, ErrConflict) {
+		return nil, errAlreadyMember
+	} else if err != nil {
+		return nil, err
+	}
+	inv.Status, inv.RespondedAt, inv.AcceptedUserID = InvitationAccepted, now, p.User.ID
+	return m, nil
+}
+
+func (s *Service) decline(ctx context.Context, tx Tx, inv *Invitation) error {
+	now := s.clock()
+	if err := usable(inv, now); err != nil {
+		return err
+	}
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationDeclined, now, "")
+	if err != nil {
+		return err
+	}
+	if !won {
+		return &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was used at the same moment by another request."}
+	}
+	inv.Status, inv.RespondedAt = InvitationDeclined, now
+	return nil
+}
+
+// usable reports why an invitation cannot be answered now, if it cannot.
+func usable(inv *Invitation, now time.Time) error {
+	switch inv.State(now) {
+	case StatePending:
+		return nil
+	case StateExpired:
+		return &Error{Kind: KindInvalid, Code: CodeInviteExpired,
+			Message: fmt.Sprintf("Invitation expired at %s; ask an organization admin to resend it.", inv.ExpiresAt.Format(time.RFC3339))}
+	}
+	return invitationClosedError(inv)
+}
+
+// RevokeInvitationsByToken revokes open invitations of an organization by
+// token, all or none. Organization owners and admins may; only owners may
+// revoke invitations that promise the owner role.
+// Errors: root.invalid_data (no token), organization.not_found,
+// organization.invalid_access, organization.invitation_not_found.
+func (s *Service) RevokeInvitationsByToken(ctx context.Context, p *Principal, orgRef string, tokens []string) error {
+	tokens = slices.DeleteFunc(slices.Clone(tokens), func(t string) bool { return t == "" })
+	if len(tokens) == 0 {
+		return FieldError(CodeInvalidData, "invitation_tokens", "No valid invitation token was supplied.")
+	}
+	return s.write(ctx, "revoke invitations", func(tx Tx) error {
+		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			inv, err := invitationByToken(ctx, tx, t)
+			if err == nil && (inv.OrgID != org.ID || inv.Status != InvitationOpen) {
+				err = errInviteNotFound
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.revoke(ctx, tx, p, m, org, inv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RevokeInvitation revokes one invitation by id. It returns the revoked
+// invitation. Errors: as RevokeInvitationsByToken, and
+// organization.invitation_already_used for an accepted or declined one.
+func (s *Service) RevokeInvitation(ctx context.Context, p *Principal, orgRef, id string) (*Invitation, error) {
+	var inv *Invitation
+	err := s.write(ctx, "revoke invitation", func(tx Tx) error {
+		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		if err != nil {
+			return err
+		}
+		if inv, err = invitationInOrg(ctx, tx, org.ID, id); err != nil {
+			return err
+		}
+		if inv.Status != InvitationOpen {
+			return invitationClosedError(inv)
+		}
+		return s.revoke(ctx, tx, p, m, org, inv)
+	})
+	return inv, err
+}
+
+func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership, org *Organization, inv *Invitation) error {
+	if !mayGrant(callerRole(p, m), inv.Roles.TopRole(org.ID)) {
+		return errRolesForbidden("Only owners may revoke invitations for owners.")
+	}
+	now := s.clock()
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "")
+	if err != nil {
+		return err
+	}
+	if !won {
+		return errInviteNotFound
+	}
+	inv.Status, inv.RespondedAt = InvitationRevoked, now
+	return nil
+}
+
+// ListMyInvitations lists the caller's pending invitations in every
+// organization, matched by the caller's address.
+func (s *Service) ListMyInvitations(ctx context.Context, p *Principal) ([]*Invitation, error) {
+	if p.User == nil {
+		return nil, nil
+	}
+	var out []*Invitation
+	err := s.read(ctx, "list my invitations", func(tx Tx) error {
+		var err error
+		out, err = tx.ListPendingInvitationsForEmail(ctx, p.User.EmailNorm, s.clock())
+		return err
+	})
+	return out, err
+}

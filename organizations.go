@@ -1,0 +1,331 @@
+package orgd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+const (
+	minOrgName = 2
+	maxOrgName = 30
+	maxSlug    = 40
+	maxListLen = 100 // entries of a contact or domain list
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+
+// checkOrgName applies the one rule for organization names of both surfaces:
+// 2 to 30 characters after trimming, no control characters.
+func checkOrgName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	if n < minOrgName || n > maxOrgName || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", FieldError(CodeOrgInvalidName, "name", "Name must be between 2 and 30 characters.")
+	}
+	return name, nil
+}
+
+// checkSlug applies the rule for organization keys: 2 to 40 lower-case
+// letters, digits and inner hyphens, and never the shape of an id.
+func checkSlug(slug string) error {
+	if len(slug) < 2 || len(slug) > maxSlug || !slugPattern.MatchString(slug) || uuidPattern.MatchString(slug) {
+		return FieldError(CodeOrgInvalidSlug, "slug", "The organization key must be 2 to 40 lower-case letters, digits and hyphens, starting and ending with a letter or digit.")
+	}
+	return nil
+}
+
+// Slugify derives an organization key from a name.
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= maxSlug {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// CreateOrganization creates an organization. Only platform administrators
+// (and `orgd admin`) may. Errors: organization.invalid_name,
+// organization.invalid_slug, organization.slug_already_exists.
+func (s *Service) CreateOrganization(ctx context.Context, p *Principal, name, slug string) (*Organization, error) {
+	if !p.PlatformAdmin() {
+		return nil, Errorf(KindForbidden, CodeOrgInvalidAccess, "Only platform administrators may create organizations.")
+	}
+	name, err := checkOrgName(name)
+	if err != nil {
+		return nil, err
+	}
+	if slug == "" {
+		slug = Slugify(name)
+	}
+	if err := checkSlug(slug); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	org := &Organization{
+		ID: uuid.Must(uuid.NewV7()).String(), Slug: slug, Name: name, IsActive: true,
+		DiskUsageAlerts: true, AllowExternalInvites: true, MaxMembers: s.limits.DefaultMaxMembers,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.write(ctx, "create organization", func(tx Tx) error {
+		err := tx.InsertOrganization(ctx, org)
+		if errors.Is(err, ErrConflict) {
+			return FieldError(CodeOrgSlugTaken, "slug", "An organization with the key %q already exists.", slug)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// OrganizationView is an organization as one caller sees it.
+type OrganizationView struct {
+	*Organization
+	Caller      *Membership // nil for platform administrators who are not members
+	CallerRole  Role        // the role the caller acts with
+	MemberCount int
+	Owners      []*Membership
+}
+
+// CanManageMembers reports whether the caller may manage members and invitations.
+func (v *OrganizationView) CanManageMembers() bool { return may(v.CallerRole, ActManageMembers) }
+
+// GetOrganization returns an organization to a member or a platform
+// administrator. Errors: organization.not_found.
+func (s *Service) GetOrganization(ctx context.Context, p *Principal, ref string) (*OrganizationView, error) {
+	var v *OrganizationView
+	err := s.read(ctx, "get organization", func(tx Tx) error {
+		org, m, err := access(ctx, tx, p, ref, ActRead)
+		if err != nil {
+			return err
+		}
+		v, err = s.view(ctx, tx, p, org, m)
+		return err
+	})
+	return v, err
+}
+
+func (s *Service) view(ctx context.Context, tx Tx, p *Principal, org *Organization, m *Membership) (*OrganizationView, error) {
+	n, err := tx.CountMembers(ctx, org.ID)
+	if err != nil {
+		return nil, err
+	}
+	members, err := tx.ListMembers(ctx, org.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := &OrganizationView{Organization: org, Caller: m, CallerRole: callerRole(p, m), MemberCount: n}
+	for _, mm := range members {
+		if mm.Role == RoleOwner {
+			v.Owners = append(v.Owners, mm)
+		}
+	}
+	return v, nil
+}
+
+// ListOrganizations lists the organizations available to the caller: its
+// own, or every organization for a platform administrator.
+func (s *Service) ListOrganizations(ctx context.Context, p *Principal) ([]*Organization, error) {
+	var orgs []*Organization
+	err := s.read(ctx, "list organizations", func(tx Tx) error {
+		var err error
+		if p.PlatformAdmin() {
+			orgs, err = tx.ListOrganizations(ctx)
+		} else {
+			orgs, err = tx.ListUserOrganizations(ctx, p.userID())
+		}
+		return err
+	})
+	return orgs, err
+}
+
+// ListMyOrganizations lists the organizations the caller is a member of, as
+// the caller sees them.
+func (s *Service) ListMyOrganizations(ctx context.Context, p *Principal) ([]*OrganizationView, error) {
+	var out []*OrganizationView
+	err := s.read(ctx, "list my organizations", func(tx Tx) error {
+		orgs, err := tx.ListUserOrganizations(ctx, p.userID())
+		if err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			m, err := tx.Membership(ctx, org.ID, p.userID())
+			if err != nil {
+				return err
+			}
+			v, err := s.view(ctx, tx, p, org, m)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// OrganizationUpdate names the fields to change; nil leaves a field as it is
+// and an empty list clears one.
+type OrganizationUpdate struct {
+	Name                 *string
+	Description          *string
+	DiskUsageAlerts      *bool
+	NotificationDomains  *[]string
+	BillingContacts      *[]string
+	OperationalContacts  *[]string
+	AllowExternalInvites *bool
+	AllowedEmailDomains  *[]string
+	MaxMembers           *int
+}
+
+// UpdateOrganization changes an organization. Organization admins and owners
+// may change everything but max_members, which only platform administrators
+// may set; billing admins may change billing contacts only.
+// Errors: organization.not_found, organization.invalid_access,
+// organization.invalid_name, root.invalid_data.
+func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref string, u OrganizationUpdate) (*OrganizationView, error) {
+	var v *OrganizationView
+	err := s.write(ctx, "update organization", func(tx Tx) error {
+		org, m, err := access(ctx, tx, p, ref, ActRead)
+		if err != nil {
+			return err
+		}
+		role := callerRole(p, m)
+		need := func(act Action) error {
+			if act == ActSetMemberLimit && !p.PlatformAdmin() {
+				return Errorf(KindForbidden, CodeOrgInvalidAccess, "Only platform administrators may change max_members.")
+			}
+			if !p.PlatformAdmin() && !may(role, act) {
+				return errInvalidAccess
+			}
+			return nil
+		}
+		if err := applyOrganizationUpdate(org, u, need); err != nil {
+			return err
+		}
+		org.UpdatedAt = s.clock()
+		if err := tx.UpdateOrganization(ctx, org); err != nil {
+			return err
+		}
+		v, err = s.view(ctx, tx, p, org, m)
+		return err
+	})
+	return v, err
+}
+
+func applyOrganizationUpdate(org *Organization, u OrganizationUpdate, need func(Action) error) error {
+	settings := u.Name != nil || u.Description != nil || u.DiskUsageAlerts != nil || u.NotificationDomains != nil ||
+		u.OperationalContacts != nil || u.AllowExternalInvites != nil || u.AllowedEmailDomains != nil
+	if settings {
+		if err := need(ActUpdateSettings); err != nil {
+			return err
+		}
+	}
+	if u.BillingContacts != nil {
+		if err := need(ActUpdateBilling); err != nil {
+			return err
+		}
+	}
+	if u.MaxMembers != nil {
+		if err := need(ActSetMemberLimit); err != nil {
+			return err
+		}
+		if *u.MaxMembers < 0 {
+			return FieldError(CodeInvalidData, "max_members", "max_members must be 0 (no limit) or more.")
+		}
+		org.MaxMembers = *u.MaxMembers
+	}
+	if u.Name != nil {
+		name, err := checkOrgName(*u.Name)
+		if err != nil {
+			return err
+		}
+		org.Name = name
+	}
+	if u.Description != nil {
+		d := strings.TrimSpace(*u.Description)
+		if utf8.RuneCountInString(d) > 1000 || !utf8.ValidString(d) {
+			return FieldError(CodeInvalidData, "description", "The description must be at most 1000 characters.")
+		}
+		org.Description = d
+	}
+	if u.DiskUsageAlerts != nil {
+		org.DiskUsageAlerts = *u.DiskUsageAlerts
+	}
+	if u.AllowExternalInvites != nil {
+		org.AllowExternalInvites = *u.AllowExternalInvites
+	}
+	var err error
+	set := func(dst *[]string, src *[]string, field string, check func(string, string) (string, error)) {
+		if err != nil || src == nil {
+			return
+		}
+		*dst, err = checkList(*src, field, check)
+	}
+	set(&org.NotificationDomains, u.NotificationDomains, "notifications_allowed_email_domains", checkDomainEntry)
+	set(&org.AllowedEmailDomains, u.AllowedEmailDomains, "allowed_email_domains", checkDomainEntry)
+	set(&org.BillingContacts, u.BillingContacts, "billing_contacts", checkContact)
+	set(&org.OperationalContacts, u.OperationalContacts, "operational_contacts", checkContact)
+	return err
+}
+
+func checkList(in []string, field string, check func(string, string) (string, error)) ([]string, error) {
+	if len(in) > maxListLen {
+		return nil, FieldError(CodeInvalidData, field, "At most %d entries are allowed.", maxListLen)
+	}
+	out := []string{}
+	for i, v := range in {
+		norm, err := check(v, fmt.Sprintf("%s[%d]", field, i))
+		if err != nil {
+			return nil, err
+		}
+		if !containsString(out, norm) {
+			out = append(out, norm)
+		}
+	}
+	return out, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkDomainEntry(v, field string) (string, error) {
+	d, err := checkDomain(strings.TrimSpace(v))
+	if err != nil {
+		return "", FieldError(CodeInvalidData, field, "%q is not a valid domain: %v.", v, err)
+	}
+	return d, nil
+}
+
+func checkContact(v, field string) (string, error) {
+	e, err := ParseEmail(v)
+	if err != nil {
+		return "", FieldError(CodeInvalidData, field, "%q is not a valid email address: %v.", v, err)
+	}
+	return e.Address, nil
+}

@@ -1,0 +1,129 @@
+package orgd
+
+import (
+	"context"
+	"errors"
+	"regexp"
+)
+
+// Principal is who acts: a user authenticated by a credential, or orgd's own
+// administration command (System), which acts as a platform administrator.
+type Principal struct {
+	User   *User
+	KeyID  string // the API key used, if any
+	System bool
+}
+
+// SystemPrincipal is the principal of `orgd admin`.
+var SystemPrincipal = &Principal{System: true}
+
+// PlatformAdmin reports whether p may act on every organization.
+func (p *Principal) PlatformAdmin() bool {
+	return p != nil && (p.System || p.User != nil && p.User.PlatformAdmin)
+}
+
+func (p *Principal) userID() string {
+	if p == nil || p.User == nil {
+		return ""
+	}
+	return p.User.ID
+}
+
+// Action is something done to an organization that needs a permission.
+type Action int
+
+const (
+	ActRead              Action = iota // see the organization and its members
+	ActUpdateSettings                  // name, description, notification and invitation settings
+	ActUpdateBilling                   // billing contacts
+	ActSetMemberLimit                  // max_members
+	ActManageInvitations               // list, create, refresh, resend and revoke invitations
+	ActManageMembers                   // change roles and remove members
+)
+
+// may is the permission table of orgd, the one place that says which role
+// may do what. Platform administrators may do everything.
+func may(role Role, act Action) bool {
+	switch act {
+	case ActRead:
+		return true
+	case ActUpdateSettings, ActManageInvitations, ActManageMembers:
+		return role.Manages()
+	case ActUpdateBilling:
+		return role.Manages() || role == RoleBillingAdmin
+	case ActSetMemberLimit:
+		return false
+	}
+	return false
+}
+
+// mayGrant reports whether a member with role may give or take away target:
+// only owners manage owners.
+func mayGrant(role, target Role) bool {
+	if target == RoleOwner {
+		return role == RoleOwner
+	}
+	return role.Manages()
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// lookupOrganization finds an organization by id or slug. Slugs can never be
+// shaped like ids, so a reference is never ambiguous.
+func lookupOrganization(ctx context.Context, tx Tx, ref string) (*Organization, error) {
+	var org *Organization
+	var err error
+	if uuidPattern.MatchString(ref) {
+		org, err = tx.OrganizationByID(ctx, ref)
+	} else {
+		org, err = tx.OrganizationBySlug(ctx, ref)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, errOrgNotFound
+	}
+	return org, err
+}
+
+// access is the one authorization check of orgd. It loads the organization
+// named by ref and the caller's membership (nil for platform administrators
+// who are not members) and checks act. A caller outside the organization
+// learns nothing: a missing organization and one it may not see look alike.
+// A member that lacks the permission gets organization.invalid_access.
+func access(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*Organization, *Membership, error) {
+	if p == nil || (p.User == nil && !p.System) {
+		return nil, nil, Errorf(KindUnauthenticated, CodeUnauthorized, "Credentials were invalid.")
+	}
+	org, err := lookupOrganization(ctx, tx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	var m *Membership
+	if p.User != nil {
+		m, err = tx.Membership(ctx, org.ID, p.User.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
+	}
+	if p.PlatformAdmin() {
+		return org, m, nil
+	}
+	if m == nil {
+		return nil, nil, errOrgNotFound
+	}
+	if !may(m.EffectiveRole(), act) {
+		return nil, nil, errInvalidAccess
+	}
+	return org, m, nil
+}
+
+// callerRole is the role the caller acts with in an organization: owner for
+// platform administrators.
+func callerRole(p *Principal, m *Membership) Role {
+	if p.PlatformAdmin() {
+		return RoleOwner
+	}
+	if m == nil {
+		return ""
+	}
+	return m.EffectiveRole()
+}

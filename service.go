@@ -1,0 +1,90 @@
+package orgd
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Limits are the configurable bounds of the rules.
+type Limits struct {
+	MaxEmailsPerRequest int           // emails in one create request
+	InvitesPerHour      int           // invitations an organization may issue per sliding hour; 0: no limit
+	RefreshCooldown     time.Duration // an invitation is not re-issued within this time of its last issue
+	DefaultExpiry       time.Duration // expiry when the request names none
+	MinExpiry           time.Duration
+	MaxExpiry           time.Duration
+	DefaultMaxMembers   int  // max_members of new organizations; 0: no limit
+	AcceptAnyEmail      bool // accept by token whatever the caller's address
+}
+
+// DefaultLimits are the limits of a server started without options.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxEmailsPerRequest: 100,
+		InvitesPerHour:      1000,
+		RefreshCooldown:     60 * time.Second,
+		DefaultExpiry:       72 * time.Hour,
+		MinExpiry:           time.Hour,
+		MaxExpiry:           30 * 24 * time.Hour,
+		DefaultMaxMembers:   500,
+	}
+}
+
+// Service holds the business rules. Every method takes the acting Principal
+// and checks what it may do before anything else.
+type Service struct {
+	store  Store
+	box    *Box
+	limits Limits
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// Options configure a Service. Now and Log have defaults.
+type Options struct {
+	Limits Limits
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// NewService returns a Service over store that seals tokens with box.
+func NewService(store Store, box *Box, opts Options) *Service {
+	s := &Service{store: store, box: box, limits: opts.Limits, now: opts.Now, log: opts.Log}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// Limits returns the limits the service enforces.
+func (s *Service) Limits() Limits { return s.limits }
+
+// clock returns the current time at the precision the store keeps.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) read(ctx context.Context, op string, fn func(Tx) error) error {
+	return wrapFault(op, s.store.ReadTx(ctx, fn))
+}
+
+func (s *Service) write(ctx context.Context, op string, fn func(Tx) error) error {
+	return wrapFault(op, s.store.WriteTx(ctx, fn))
+}
+
+// wrapFault turns anything that is not a domain error into an internal one
+// that names the operation.
+func wrapFault(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	if e := AsError(err); e.Kind != KindInternal {
+		return e
+	}
+	return Internal(op, err)
+}

@@ -1,0 +1,425 @@
+package orgd_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/store"
+)
+
+// clock is a settable time source.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+type fixture struct {
+	t     *testing.T
+	ctx   context.Context
+	svc   *orgd.Service
+	store *store.Store
+	clock *clock
+	org   *orgd.Organization
+	owner *orgd.Principal
+}
+
+func newFixture(t *testing.T, databaseURL string, limits ...func(*orgd.Limits)) *fixture {
+	t.Helper()
+	st := testdb.OpenURL(t, databaseURL)
+	box, err := orgd.NewBox(make([]byte, orgd.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClock()
+	l := orgd.DefaultLimits()
+	for _, f := range limits {
+		f(&l)
+	}
+	f := &fixture{t: t, ctx: context.Background(), store: st, clock: c,
+		svc: orgd.NewService(st, box, orgd.Options{Limits: l, Now: c.Now})}
+	f.org = must(f.svc.CreateOrganization(f.ctx, orgd.SystemPrincipal, "Acme", "acme"))
+	f.owner = f.member("owner@acme.test", orgd.RoleOwner)
+	return f
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// user creates a user and returns it as a principal.
+func (f *fixture) user(email string) *orgd.Principal {
+	f.t.Helper()
+	u, err := f.svc.CreateUser(f.ctx, orgd.SystemPrincipal, email, "", false)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return &orgd.Principal{User: u}
+}
+
+func (f *fixture) member(email string, role orgd.Role) *orgd.Principal {
+	f.t.Helper()
+	p := f.user(email)
+	if _, err := f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, p.User.ID, role); err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
+func (f *fixture) invite(p *orgd.Principal, emails ...string) ([]*orgd.IssuedInvitation, error) {
+	return f.svc.CreateInvitations(f.ctx, p, f.org.ID, orgd.InviteRequest{Emails: emails, RefreshExisting: true})
+}
+
+func wantCode(t *testing.T, err error, code string) *orgd.Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s", code)
+	}
+	var e *orgd.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Fatalf("got error %v, want code %s", err, code)
+	}
+	return e
+}
+
+func TestCreateInvitationsIsAtomicAndReportsEveryBadAddress(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		_, err := f.invite(f.owner, "good@x.test", "Bob <bob@x.test>", "owner@acme.test", "no-at-sign", "ip@[127.0.0.1]")
+		e := wantCode(t, err, orgd.CodeInviteInvalidMail)
+		var got []string
+		for _, d := range e.Details {
+			got = append(got, d.Code+" "+d.Field+" "+d.Value)
+		}
+		want := []string{
+			orgd.CodeInviteInvalidMail + " emails[1] Bob <bob@x.test>",
+			orgd.CodeAlreadyMember + " emails[2] owner@acme.test",
+			orgd.CodeInviteInvalidMail + " emails[3] no-at-sign",
+			orgd.CodeInviteInvalidMail + " emails[4] ip@[127.0.0.1]",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("details (-want +got):\n%s", diff)
+		}
+		list := must(f.svc.ListInvitations(f.ctx, f.owner, f.org.ID, nil))
+		if len(list) != 0 {
+			t.Errorf("a refused batch wrote %d invitations", len(list))
+		}
+	})
+}
+
+func TestCreateOrRefresh(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		first := must(f.invite(f.owner, " Ann@X.test ", "ann@x.TEST", "bo@x.test"))
+		if len(first) != 2 || first[0].Email != "Ann@X.test" || first[0].EmailNorm != "ann@x.test" {
+			t.Fatalf("de-duplication: got %d invitations, first %q", len(first), first[0].Email)
+		}
+		_, err := f.invite(f.owner, "ann@x.test")
+		e := wantCode(t, err, orgd.CodeInviteExists)
+		if e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
+			t.Errorf("cooldown Retry-After = %v", e.RetryAfter)
+		}
+		f.clock.Advance(61 * time.Second)
+		again := must(f.invite(f.owner, "ANN@x.test"))
+		if !again[0].Refreshed || again[0].ID != first[0].ID || again[0].Token == first[0].Token {
+			t.Fatalf("refresh: refreshed=%v same id=%v new token=%v", again[0].Refreshed, again[0].ID == first[0].ID, again[0].Token != first[0].Token)
+		}
+		if !again[0].ExpiresAt.Equal(f.clock.Now().Add(72 * time.Hour)) {
+			t.Errorf("refreshed expiry %v", again[0].ExpiresAt)
+		}
+		if _, _, err := f.svc.GetInvitationByToken(f.ctx, f.owner, first[0].Token); orgd.ErrorCode(err) != orgd.CodeInviteNotFound {
+			t.Errorf("superseded token: got %v, want invitation_not_found", err)
+		}
+		// Without refresh (the slug API), an open invitation is a conflict.
+		f.clock.Advance(61 * time.Second)
+		_, err = f.svc.CreateInvitations(f.ctx, f.owner, f.org.ID, orgd.InviteRequest{Emails: []string{"bo@x.test"}})
+		wantCode(t, err, orgd.CodeInviteExists)
+	})
+}
+
+func TestRateLimitIsExactAndSaysWhenToRetry(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url, func(l *orgd.Limits) { l.InvitesPerHour = 5 })
+		must(f.invite(f.owner, "a1@x.test", "a2@x.test"))
+		f.clock.Advance(10 * time.Minute)
+		must(f.invite(f.owner, "a3@x.test", "a4@x.test", "a5@x.test"))
+		_, err := f.invite(f.owner, "a6@x.test")
+		e := wantCode(t, err, orgd.CodeInviteRateLimit)
+		if e.RetryAfter != 50*time.Minute {
+			t.Errorf("Retry-After = %v, want 50m (when the first two leave the window)", e.RetryAfter)
+		}
+		f.clock.Advance(50 * time.Minute)
+		must(f.invite(f.owner, "a6@x.test", "a7@x.test"))
+		_, err = f.invite(f.owner, "a8@x.test")
+		wantCode(t, err, orgd.CodeInviteRateLimit)
+	})
+}
+
+func TestMemberLimitCountsPendingInvitations(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		three := 3
+		must(f.svc.UpdateOrganization(f.ctx, orgd.SystemPrincipal, f.org.ID, orgd.OrganizationUpdate{MaxMembers: &three}))
+		must(f.invite(f.owner, "a@x.test", "b@x.test"))
+		_, err := f.invite(f.owner, "c@x.test")
+		wantCode(t, err, orgd.CodeMemberLimit)
+		// An expired invitation no longer holds a seat.
+		f.clock.Advance(73 * time.Hour)
+		must(f.invite(f.owner, "c@x.test"))
+	})
+}
+
+func TestAcceptRules(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		inv := must(f.invite(f.owner, "ann@x.test"))[0]
+		ann := f.user("ANN@x.test")
+		bob := f.user("bob@x.test")
+		_, err := f.svc.AcceptInvitationByToken(f.ctx, bob, inv.Token)
+		wantCode(t, err, orgd.CodeInviteMismatch)
+		_, err = f.svc.AcceptInvitationByToken(f.ctx, ann, "nope")
+		wantCode(t, err, orgd.CodeInviteNotFound)
+		m := must(f.svc.AcceptInvitationByToken(f.ctx, ann, inv.Token))
+		if m.UserID != ann.User.ID || m.OrgID != f.org.ID {
+			t.Fatalf("membership %+v", m)
+		}
+		_, err = f.svc.AcceptInvitationByToken(f.ctx, ann, inv.Token)
+		wantCode(t, err, orgd.CodeAlreadyMember)
+		open := must(f.svc.ListInvitations(f.ctx, f.owner, f.org.ID, orgd.OpenStates))
+		if len(open) != 0 {
+			t.Errorf("an accepted invitation is still listed")
+		}
+
+		late := must(f.invite(f.owner, "bob@x.test"))[0]
+		f.clock.Advance(72 * time.Hour)
+		_, err = f.svc.AcceptInvitationByToken(f.ctx, bob, late.Token)
+		wantCode(t, err, orgd.CodeInviteExpired)
+
+		must(f.invite(f.owner, "carl@x.test"))
+		carl := f.user("carl@x.test")
+		mine := must(f.svc.ListMyInvitations(f.ctx, carl))
+		if len(mine) != 1 {
+			t.Fatalf("carl sees %d invitations", len(mine))
+		}
+		_, _, err = f.svc.RespondToInvitation(f.ctx, bob, mine[0].ID, true)
+		wantCode(t, err, orgd.CodeInviteNotFound) // only the invitee may respond
+		_, declined := must2(f.svc.RespondToInvitation(f.ctx, carl, mine[0].ID, false))
+		if declined.Status != orgd.InvitationDeclined {
+			t.Errorf("declined invitation has status %s", declined.Status)
+		}
+		_, _, err = f.svc.RespondToInvitation(f.ctx, carl, mine[0].ID, true)
+		wantCode(t, err, orgd.CodeInviteUsed)
+	})
+}
+
+func must2[A, B any](a A, b B, err error) (A, B) {
+	if err != nil {
+		panic(err)
+	}
+	return a, b
+}
+
+func TestConcurrentAcceptsMakeOneMembership(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url, func(l *orgd.Limits) { l.AcceptAnyEmail = true })
+		inv := must(f.invite(f.owner, "team@x.test"))[0]
+		var people []*orgd.Principal
+		for i := range 8 {
+			people = append(people, f.user(fmt.Sprintf("p%d@x.test", i)))
+		}
+		var wg sync.WaitGroup
+		var wins atomic.Int32
+		errs := make(chan error, len(people))
+		for _, p := range people {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := f.svc.AcceptInvitationByToken(f.ctx, p, inv.Token); err == nil {
+					wins.Add(1)
+				} else if orgd.ErrorCode(err) != orgd.CodeInviteUsed {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("unexpected error: %v", err)
+		}
+		members := must(f.svc.ListMembers(f.ctx, f.owner, f.org.ID))
+		if wins.Load() != 1 || len(members) != 2 {
+			t.Errorf("%d accepts succeeded and the organization has %d members; want 1 and 2", wins.Load(), len(members))
+		}
+	})
+}
+
+func TestConcurrentCreatesForOneAddressMakeOneInvitation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		var wg sync.WaitGroup
+		var ok atomic.Int32
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := f.invite(f.owner, "same@x.test"); err == nil {
+					ok.Add(1)
+				} else if orgd.ErrorCode(err) != orgd.CodeInviteExists {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("unexpected error: %v", err)
+		}
+		list := must(f.svc.ListInvitations(f.ctx, f.owner, f.org.ID, nil))
+		if ok.Load() != 1 || len(list) != 1 {
+			t.Errorf("%d creates succeeded, %d invitations exist; want 1 and 1", ok.Load(), len(list))
+		}
+	})
+}
+
+func TestLastOwnerAndAdminStay(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		admin := f.member("admin@acme.test", orgd.RoleOrgAdmin)
+		reader := f.member("reader@acme.test", orgd.RoleReader)
+
+		_, err := f.svc.SetMemberRole(f.ctx, f.owner, f.org.ID, f.owner.User.ID, orgd.RoleOrgAdmin)
+		wantCode(t, err, orgd.CodeLastOwner)
+		_, err = f.svc.RemoveMembers(f.ctx, f.owner, f.org.ID, []string{f.owner.User.ID}, false)
+		wantCode(t, err, orgd.CodeLastOwner)
+		// Admins do not manage owners.
+		_, err = f.svc.RemoveMembers(f.ctx, admin, f.org.ID, []string{f.owner.User.ID}, false)
+		wantCode(t, err, orgd.CodeRolesForbidden)
+		_, err = f.svc.SetMemberRole(f.ctx, admin, f.org.ID, reader.User.ID, orgd.RoleOwner)
+		wantCode(t, err, orgd.CodeRolesForbidden)
+		// Readers manage nothing, but may leave.
+		_, err = f.svc.RemoveMembers(f.ctx, reader, f.org.ID, []string{admin.User.ID}, false)
+		wantCode(t, err, orgd.CodeOrgInvalidAccess)
+		must(f.svc.RemoveMembers(f.ctx, reader, f.org.ID, []string{reader.User.ID}, false))
+		// A platform administrator may force it.
+		must(f.svc.RemoveMembers(f.ctx, orgd.SystemPrincipal, f.org.ID, []string{f.owner.User.ID}, true))
+		// Now admin is the last member able to manage the organization.
+		_, err = f.svc.SetMemberRole(f.ctx, admin, f.org.ID, admin.User.ID, orgd.RoleReader)
+		wantCode(t, err, orgd.CodeLastAdmin)
+	})
+}
+
+func TestOutsidersLearnNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		stranger := f.user("stranger@else.test")
+		for _, ref := range []string{f.org.ID, f.org.Slug, "01936f6e-0000-7000-8000-000000000000", "no-such-org"} {
+			_, err := f.svc.GetOrganization(f.ctx, stranger, ref)
+			wantCode(t, err, orgd.CodeOrgNotFound)
+			_, err = f.svc.ListMembers(f.ctx, stranger, ref)
+			wantCode(t, err, orgd.CodeOrgNotFound)
+			_, err = f.svc.ListInvitations(f.ctx, stranger, ref, nil)
+			wantCode(t, err, orgd.CodeOrgNotFound)
+			_, err = f.svc.CreateInvitations(f.ctx, stranger, ref, orgd.InviteRequest{Emails: []string{"a@x.test"}})
+			wantCode(t, err, orgd.CodeSenderNotMember)
+		}
+	})
+}
+
+func TestRoleAssignmentsRoundTrip(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		dev := f.member("dev@acme.test", orgd.RoleReader)
+		add := orgd.RoleAssignments{
+			Deployment: []orgd.ScopedRoleAssignment{{RoleID: "deployment-viewer", ResourceIDs: []string{"d2", "d1", "d2"}}},
+			Project:    orgd.ProjectRoleAssignments{Security: []orgd.ScopedRoleAssignment{{RoleID: "security-admin", All: true}}},
+		}
+		if err := f.svc.ChangeRoleAssignments(f.ctx, f.owner, dev.User.ID, add, false, false); err != nil {
+			t.Fatal(err)
+		}
+		m := must(f.svc.GetMember(f.ctx, f.owner, f.org.ID, dev.User.ID))
+		want := orgd.RoleAssignments{
+			Organization: []orgd.OrgRoleAssignment{{RoleID: "reader", OrganizationID: f.org.ID}},
+			Deployment:   []orgd.ScopedRoleAssignment{{RoleID: "deployment-viewer", OrganizationID: f.org.ID, ResourceIDs: []string{"d1", "d2"}}},
+			Project:      orgd.ProjectRoleAssignments{Security: []orgd.ScopedRoleAssignment{{RoleID: "security-admin", OrganizationID: f.org.ID, All: true}}},
+		}
+		if diff := cmp.Diff(want, m.Roles); diff != "" {
+			t.Errorf("stored roles (-want +got):\n%s", diff)
+		}
+		if err := f.svc.ChangeRoleAssignments(f.ctx, f.owner, dev.User.ID, add, true, false); err != nil {
+			t.Fatal(err)
+		}
+		m = must(f.svc.GetMember(f.ctx, f.owner, f.org.ID, dev.User.ID))
+		if diff := cmp.Diff(orgd.RoleAssignments{Organization: want.Organization}, m.Roles); diff != "" {
+			t.Errorf("after removal (-want +got):\n%s", diff)
+		}
+		err := f.svc.ChangeRoleAssignments(f.ctx, dev, dev.User.ID, add, false, false)
+		wantCode(t, err, orgd.CodeRolesForbidden)
+		err = f.svc.ChangeRoleAssignments(f.ctx, f.owner, f.user("out@x.test").User.ID, add, false, false)
+		wantCode(t, err, orgd.CodeInvalidTarget)
+	})
+}
+
+// TestDatabaseHoldsNoUsableSecret scans every text column of every table
+// for tokens and API keys in clear.
+func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		issued := must(f.invite(f.owner, "a@x.test", "b@x.test"))
+		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
+		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):]}
+		for _, inv := range issued {
+			secrets = append(secrets, inv.Token)
+		}
+		db := f.store.DB()
+		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations"}
+		for _, table := range tables {
+			rows, err := db.Query("SELECT * FROM " + table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]sql.RawBytes, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range vals {
+					for _, s := range secrets {
+						if strings.Contains(string(v), s) {
+							t.Errorf("%s.%s holds a secret in clear", table, cols[i])
+						}
+					}
+				}
+			}
+			rows.Close()
+		}
+		// The sealed copy does not open without the server key.
+		other, _ := orgd.NewBox([]byte(strings.Repeat("k", orgd.KeySize)))
+		if _, err := other.Open(issued[0].TokenSealed, issued[0].TokenHash); err == nil {
+			t.Error("a sealed token opened with another key")
+		}
+	})
+}

@@ -1,0 +1,80 @@
+package orgd
+
+import (
+	"context"
+	"time"
+)
+
+// Store runs functions in database transactions. The store owns the
+// mechanics (pools, locking, retries, driver errors); the Service owns the
+// rules and calls Tx methods inside one transaction per operation.
+type Store interface {
+	// ReadTx runs fn with a view that must not write.
+	ReadTx(ctx context.Context, fn func(Tx) error) error
+	// WriteTx runs fn in one transaction and commits it if fn returns nil.
+	WriteTx(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is the set of queries the rules need. Methods return ErrNotFound for a
+// missing row and ErrConflict when a uniqueness rule refused a write; any
+// other error is a fault.
+type Tx interface {
+	InsertOrganization(ctx context.Context, org *Organization) error
+	UpdateOrganization(ctx context.Context, org *Organization) error
+	OrganizationByID(ctx context.Context, id string) (*Organization, error)
+	OrganizationBySlug(ctx context.Context, slug string) (*Organization, error)
+	// LockOrganization serialises writers of one organization until the
+	// transaction ends, so that limits counted in the database are exact.
+	LockOrganization(ctx context.Context, id string) error
+	ListOrganizations(ctx context.Context) ([]*Organization, error)
+	ListUserOrganizations(ctx context.Context, userID string) ([]*Organization, error)
+
+	InsertUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, emailNorm string) (*User, error)
+	SetPlatformAdmin(ctx context.Context, userID string, admin bool) error
+
+	InsertAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash returns a key and its user.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, *User, error)
+	// TouchAPIKey records a use at now unless one was recorded after staleBefore.
+	TouchAPIKey(ctx context.Context, id string, now, staleBefore time.Time) error
+
+	InsertMembership(ctx context.Context, m *Membership) error
+	Membership(ctx context.Context, orgID, userID string) (*Membership, error)
+	UpdateMembershipRoles(ctx context.Context, m *Membership) error
+	DeleteMembership(ctx context.Context, orgID, userID string) error
+	ListMembers(ctx context.Context, orgID string) ([]*Membership, error)
+	CountMembers(ctx context.Context, orgID string) (int, error)
+	// CountMembersWithRole counts members whose strongest role is one of roles.
+	CountMembersWithRole(ctx context.Context, orgID string, roles ...Role) (int, error)
+
+	InsertInvitation(ctx context.Context, inv *Invitation) error
+	// ReissueInvitation stores a refreshed open invitation: its token,
+	// roles, issue and expiry times.
+	ReissueInvitation(ctx context.Context, inv *Invitation) error
+	// CloseInvitation moves an open invitation to a final status and reports
+	// whether it was still open: of two concurrent closes only one wins.
+	CloseInvitation(ctx context.Context, id string, status InvitationStatus, at time.Time, acceptedUserID string) (bool, error)
+	InvitationByID(ctx context.Context, id string) (*Invitation, error)
+	InvitationByTokenHash(ctx context.Context, hash string) (*Invitation, error)
+	OpenInvitationByEmail(ctx context.Context, orgID, emailNorm string) (*Invitation, error)
+	ListInvitations(ctx context.Context, orgID string, f InvitationFilter) ([]*Invitation, error)
+	// ListPendingInvitationsForEmail lists open, unexpired invitations to an
+	// address in every organization.
+	ListPendingInvitationsForEmail(ctx context.Context, emailNorm string, now time.Time) ([]*Invitation, error)
+	CountPendingInvitations(ctx context.Context, orgID string, now time.Time) (int, error)
+	// CountIssuedAfter counts invitations of an organization created or
+	// refreshed after since.
+	CountIssuedAfter(ctx context.Context, orgID string, since time.Time) (int, error)
+	// NthIssuedAfter returns the issue time of the n-th (0-based) oldest
+	// invitation issued after since.
+	NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error)
+}
+
+// InvitationFilter selects invitations of an organization by state at Now.
+// No states means every state.
+type InvitationFilter struct {
+	States []InvitationState
+	Now    time.Time
+}

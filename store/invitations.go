@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd"
+)
+
+const invitationColumns = `i.id, i.org_id, i.email, i.email_norm, i.inviter_id, i.role_assignments, i.status,
+	i.token_hash, i.token_sealed, i.created_at, i.issued_at, i.expires_at, i.responded_at, i.accepted_user_id,
+	o.slug, o.name, COALESCE(u.email, '')`
+
+const invitationFrom = ` FROM invitations i JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.inviter_id`
+
+func scanInvitation(row scanner) (*orgd.Invitation, error) {
+	var inv orgd.Invitation
+	var inviter, accepted sql.NullString
+	var roles, status string
+	var created, issued, expires int64
+	var responded sql.NullInt64
+	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.EmailNorm, &inviter, &roles, &status,
+		&inv.TokenHash, &inv.TokenSealed, &created, &issued, &expires, &responded, &accepted,
+		&inv.OrgSlug, &inv.OrgName, &inv.InviterEmail)
+	if err != nil {
+		return nil, noRows(err)
+	}
+	if err := fromJSON(roles, &inv.Roles); err != nil {
+		return nil, err
+	}
+	inv.InviterID, inv.AcceptedUserID = inviter.String, accepted.String
+	inv.Status = orgd.InvitationStatus(status)
+	inv.CreatedAt, inv.IssuedAt, inv.ExpiresAt, inv.RespondedAt = fromUs(created), fromUs(issued), fromUs(expires), fromNullUs(responded)
+	return &inv, nil
+}
+
+func (t *tx) InsertInvitation(ctx context.Context, inv *orgd.Invitation) error {
+	_, err := t.exec(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, role_assignments, status,
+		token_hash, token_sealed, created_at, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		inv.ID, inv.OrgID, inv.Email, inv.EmailNorm, nullString(inv.InviterID), toJSON(inv.Roles), string(inv.Status),
+		inv.TokenHash, inv.TokenSealed, us(inv.CreatedAt), us(inv.IssuedAt), us(inv.ExpiresAt))
+	return err
+}
+
+func (t *tx) ReissueInvitation(ctx context.Context, inv *orgd.Invitation) error {
+	return t.execOne(ctx, `UPDATE invitations SET role_assignments = $2, token_hash = $3, token_sealed = $4,
+		issued_at = $5, expires_at = $6 WHERE id = $1 AND status = 'open'`,
+		inv.ID, toJSON(inv.Roles), inv.TokenHash, inv.TokenSealed, us(inv.IssuedAt), us(inv.ExpiresAt))
+}
+
+func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE invitations SET status = $2, responded_at = $3, accepted_user_id = $4
+		WHERE id = $1 AND status = 'open'`, id, string(status), us(at), nullString(acceptedUserID))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *tx) InvitationByID(ctx context.Context, id string) (*orgd.Invitation, error) {
+	return scanInvitation(t.q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.id = $1`, id))
+}
+
+func (t *tx) InvitationByTokenHash(ctx context.Context, hash string) (*orgd.Invitation, error) {
+	return scanInvitation(t.q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = $1`, hash))
+}
+
+func (t *tx) OpenInvitationByEmail(ctx context.Context, orgID, emailNorm string) (*orgd.Invitation, error) {
+	return scanInvitation(t.q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+`
+		WHERE i.org_id = $1 AND i.email_norm = $2 AND i.status = 'open'`, orgID, emailNorm))
+}
+
+// stateCondition is the SQL condition of a state; $2 is the current time.
+func stateCondition(s orgd.InvitationState) (string, error) {
+	switch s {
+	case orgd.StatePending:
+		return `(i.status = 'open' AND i.expires_at > $2)`, nil
+	case orgd.StateExpired:
+		return `(i.status = 'open' AND i.expires_at <= $2)`, nil
+	case orgd.StateAccepted, orgd.StateDeclined, orgd.StateRevoked:
+		return `i.status = '` + string(s) + `'`, nil
+	}
+	return "", fmt.Errorf("unknown invitation state %q", s)
+}
+
+func (t *tx) ListInvitations(ctx context.Context, orgID string, f orgd.InvitationFilter) ([]*orgd.Invitation, error) {
+	where, args := `i.org_id = $1`, []any{orgID}
+	if len(f.States) > 0 {
+		conds := make([]string, 0, len(f.States))
+		for _, s := range f.States {
+			c, err := stateCondition(s)
+			if err != nil {
+				return nil, err
+			}
+			conds = append(conds, c)
+		}
+		where = `i.org_id = $1 AND (` + strings.Join(conds, " OR ") + `)`
+		if strings.Contains(where, "$2") {
+			args = append(args, us(f.Now))
+		}
+	}
+	rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE `+where+` ORDER BY i.created_at, i.id`, args...)
+	return collect(rows, err, scanInvitation)
+}
+
+func (t *tx) ListPendingInvitationsForEmail(ctx context.Context, emailNorm string, now time.Time) ([]*orgd.Invitation, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+`
+		WHERE i.email_norm = $1 AND i.status = 'open' AND i.expires_at > $2 ORDER BY i.created_at, i.id`, emailNorm, us(now))
+	return collect(rows, err, scanInvitation)
+}
+
+func (t *tx) CountPendingInvitations(ctx context.Context, orgID string, now time.Time) (int, error) {
+	return t.count(ctx, `SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND status = 'open' AND expires_at > $2`, orgID, us(now))
+}
+
+func (t *tx) CountIssuedAfter(ctx context.Context, orgID string, since time.Time) (int, error) {
+	return t.count(ctx, `SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND issued_at > $2`, orgID, us(since))
+}
+
+func (t *tx) NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error) {
+	var at int64
+	err := t.q.QueryRowContext(ctx, `SELECT issued_at FROM invitations WHERE org_id = $1 AND issued_at > $2
+		ORDER BY issued_at LIMIT 1 OFFSET $3`, orgID, us(since), n).Scan(&at)
+	if err != nil {
+		return time.Time{}, noRows(err)
+	}
+	return fromUs(at), nil
+}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+
+	"github.com/orgd/orgd"
+)
+
+const memberColumns = `m.org_id, m.user_id, m.role, m.role_assignments, m.member_since, u.email, u.name`
+
+func scanMembership(row scanner) (*orgd.Membership, error) {
+	var m orgd.Membership
+	var role, roles string
+	var since int64
+	if err := row.Scan(&m.OrgID, &m.UserID, &role, &roles, &since, &m.Email, &m.Name); err != nil {
+		return nil, noRows(err)
+	}
+	if err := fromJSON(roles, &m.Roles); err != nil {
+		return nil, err
+	}
+	m.Role, m.MemberSince = orgd.Role(role), fromUs(since)
+	return &m, nil
+}
+
+func (t *tx) InsertMembership(ctx context.Context, m *orgd.Membership) error {
+	_, err := t.exec(ctx, `INSERT INTO memberships (org_id, user_id, role, role_assignments, member_since)
+		VALUES ($1, $2, $3, $4, $5)`, m.OrgID, m.UserID, string(m.Role), toJSON(m.Roles), us(m.MemberSince))
+	return err
+}
+
+func (t *tx) Membership(ctx context.Context, orgID, userID string) (*orgd.Membership, error) {
+	return scanMembership(t.q.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM memberships m
+		JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2`, orgID, userID))
+}
+
+func (t *tx) UpdateMembershipRoles(ctx context.Context, m *orgd.Membership) error {
+	return t.execOne(ctx, `UPDATE memberships SET role = $3, role_assignments = $4 WHERE org_id = $1 AND user_id = $2`,
+		m.OrgID, m.UserID, string(m.Role), toJSON(m.Roles))
+}
+
+func (t *tx) DeleteMembership(ctx context.Context, orgID, userID string) error {
+	return t.execOne(ctx, `DELETE FROM memberships WHERE org_id = $1 AND user_id = $2`, orgID, userID)
+}
+
+func (t *tx) ListMembers(ctx context.Context, orgID string) ([]*orgd.Membership, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM memberships m
+		JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.member_since, m.user_id`, orgID)
+	return collect(rows, err, scanMembership)
+}
+
+func (t *tx) CountMembers(ctx context.Context, orgID string) (int, error) {
+	return t.count(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = $1`, orgID)
+}
+
+func (t *tx) CountMembersWithRole(ctx context.Context, orgID string, roles ...orgd.Role) (int, error) {
+	total := 0
+	for _, r := range roles {
+		n, err := t.count(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2`, orgID, string(r))
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}

@@ -1,0 +1,268 @@
+// Package store keeps orgd's data in SQLite (embedded, the default) or
+// PostgreSQL. Both engines run the same SQL text through database/sql; the
+// few differences live in dialect. Migrations are embedded per engine.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/orgd/orgd"
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Store implements orgd.Store.
+type Store struct {
+	engine Engine
+	// write takes every write transaction. For SQLite it holds one
+	// connection, the one writer; for PostgreSQL it is the only pool.
+	write *sql.DB
+	// read serves read-only work; for PostgreSQL it is the same pool.
+	read    *sql.DB
+	dialect dialect
+	target  string // the database, without credentials, for messages
+}
+
+var _ orgd.Store = (*Store)(nil)
+
+// Options tune the connection pools.
+type Options struct {
+	MaxConns int // PostgreSQL pool size and SQLite readers; 0 picks a default
+}
+
+// Parse reports the engine and driver DSN of a database URL: postgres:// or
+// postgresql:// for PostgreSQL; sqlite:PATH, sqlite://PATH, file:PATH or a
+// bare path for SQLite.
+func Parse(databaseURL string) (Engine, string, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		if _, err := url.Parse(databaseURL); err != nil {
+			return "", "", fmt.Errorf("the PostgreSQL URL is not valid: %w", err)
+		}
+		return Postgres, databaseURL, nil
+	case strings.HasPrefix(databaseURL, "sqlite://"):
+		return SQLite, strings.TrimPrefix(databaseURL, "sqlite://"), nil
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		return SQLite, strings.TrimPrefix(databaseURL, "sqlite:"), nil
+	case strings.HasPrefix(databaseURL, "file:"):
+		return SQLite, strings.TrimPrefix(databaseURL, "file:"), nil
+	case strings.Contains(databaseURL, "://"):
+		return "", "", fmt.Errorf("unsupported database URL scheme in %q: use postgres:// or a SQLite file path", Redact(databaseURL))
+	case databaseURL == "":
+		return "", "", errors.New("no database URL")
+	}
+	return SQLite, databaseURL, nil
+}
+
+// Redact hides the password of a database URL.
+func Redact(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.User == nil {
+		return databaseURL
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Open connects to the database named by databaseURL. A SQLite file and its
+// directory are created if missing. Open does not migrate.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	engine, dsn, err := Parse(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if engine == Postgres {
+		return openPostgres(ctx, dsn, opts)
+	}
+	return openSQLite(ctx, dsn, opts)
+}
+
+func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 4 * runtime.NumCPU()
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{engine: Postgres, write: db, read: db, dialect: postgresDialect, target: Redact(dsn)}
+	if err := s.ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("no SQLite file path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create the directory of the SQLite database: %w", err)
+		}
+	}
+	// WAL lets readers run beside the one writer; busy_timeout lets other
+	// processes (orgd admin beside orgd serve) wait for the write lock;
+	// synchronous=NORMAL in WAL mode loses no committed transaction when the
+	// process dies, only on power loss.
+	common := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open SQLite: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = max(4, runtime.NumCPU())
+	}
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	s := &Store{engine: SQLite, write: write, read: read, dialect: sqliteDialect, target: path}
+	if err := s.ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s database %s: %w", s.engine, s.target, err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
+
+// Engine reports which engine the store uses.
+func (s *Store) Engine() Engine { return s.engine }
+
+// Target names the database without credentials.
+func (s *Store) Target() string { return s.target }
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// DB returns the pool that takes writes, for tests and tools that need raw SQL.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// ReadTx runs fn on the read pool. Each query sees committed data; reads
+// that must agree with each other belong in WriteTx.
+func (s *Store) ReadTx(ctx context.Context, fn func(orgd.Tx) error) error {
+	return fn(&tx{q: s.read, d: s.dialect})
+}
+
+const maxAttempts = 4
+
+// WriteTx runs fn in a transaction and commits it. A transaction that the
+// database aborts for a transient reason (a deadlock, a busy SQLite file) is
+// run again from the start.
+func (s *Store) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = s.writeOnce(ctx, fn)
+		if err == nil || !s.dialect.transient(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(orgd.Tx) error) (err error) {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err = fn(&tx{q: sqlTx, d: s.dialect, inTx: true}); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// dialect holds what differs between the engines.
+type dialect struct {
+	engine Engine
+	// lockOrg locks an organization's row until the transaction ends; empty
+	// where the transaction already excludes other writers (SQLite).
+	lockOrg   string
+	unique    func(error) bool
+	transient func(error) bool
+}
+
+var postgresDialect = dialect{
+	engine:  Postgres,
+	lockOrg: `SELECT id FROM organizations WHERE id = $1 FOR UPDATE`,
+	unique: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23505"
+	},
+	transient: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	},
+}
+
+var sqliteDialect = dialect{
+	engine: SQLite,
+	unique: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	transient: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
+	},
+}

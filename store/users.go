@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/orgd/orgd"
+)
+
+const userColumns = `u.id, u.email, u.email_norm, u.name, u.platform_admin, u.created_at`
+
+func scanUser(row scanner) (*orgd.User, error) {
+	var u orgd.User
+	var created int64
+	if err := row.Scan(&u.ID, &u.Email, &u.EmailNorm, &u.Name, &u.PlatformAdmin, &created); err != nil {
+		return nil, noRows(err)
+	}
+	u.CreatedAt = fromUs(created)
+	return &u, nil
+}
+
+func (t *tx) InsertUser(ctx context.Context, u *orgd.User) error {
+	_, err := t.exec(ctx, `INSERT INTO users (id, email, email_norm, name, platform_admin, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, u.ID, u.Email, u.EmailNorm, u.Name, u.PlatformAdmin, us(u.CreatedAt))
+	return err
+}
+
+func (t *tx) UserByID(ctx context.Context, id string) (*orgd.User, error) {
+	return scanUser(t.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
+}
+
+func (t *tx) UserByEmail(ctx context.Context, emailNorm string) (*orgd.User, error) {
+	return scanUser(t.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email_norm = $1`, emailNorm))
+}
+
+func (t *tx) SetPlatformAdmin(ctx context.Context, userID string, admin bool) error {
+	return t.execOne(ctx, `UPDATE users SET platform_admin = $2 WHERE id = $1`, userID, admin)
+}
+
+func (t *tx) InsertAPIKey(ctx context.Context, k *orgd.APIKey) error {
+	_, err := t.exec(ctx, `INSERT INTO api_keys (id, user_id, name, prefix, hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.UserID, k.Name, k.Prefix, k.Hash, us(k.CreatedAt), nullUs(k.ExpiresAt))
+	return err
+}
+
+func (t *tx) APIKeyByHash(ctx context.Context, hash string) (*orgd.APIKey, *orgd.User, error) {
+	var k orgd.APIKey
+	var u orgd.User
+	var created, userCreated int64
+	var lastUsed, expires, revoked sql.NullInt64
+	err := t.q.QueryRowContext(ctx, `SELECT k.id, k.user_id, k.name, k.prefix, k.hash, k.created_at, k.last_used_at,
+		k.expires_at, k.revoked_at, `+userColumns+` FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = $1`, hash).
+		Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &lastUsed, &expires, &revoked,
+			&u.ID, &u.Email, &u.EmailNorm, &u.Name, &u.PlatformAdmin, &userCreated)
+	if err != nil {
+		return nil, nil, noRows(err)
+	}
+	k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt = fromUs(created), fromNullUs(lastUsed), fromNullUs(expires), fromNullUs(revoked)
+	u.CreatedAt = fromUs(userCreated)
+	return &k, &u, nil
+}
+
+func (t *tx) TouchAPIKey(ctx context.Context, id string, now, staleBefore time.Time) error {
+	_, err := t.exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
+		id, us(now), us(staleBefore))
+	return err
+}

@@ -1,0 +1,177 @@
+package orgd
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+const maxUserName = 200
+
+// CreateUser creates a user. Only platform administrators (and `orgd admin`)
+// may. Errors: organization.invitation_invalid_email (a bad address),
+// user.already_exists.
+func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name string, platformAdmin bool) (*User, error) {
+	if !p.PlatformAdmin() {
+		return nil, Errorf(KindForbidden, CodeRolesForbidden, "Only platform administrators may create users.")
+	}
+	addr, err := ParseEmail(email)
+	if err != nil {
+		return nil, FieldError(CodeInvalidData, "email", "The email address is not valid: %v.", err)
+	}
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > maxUserName || !utf8.ValidString(name) {
+		return nil, FieldError(CodeInvalidData, "name", "The name must be at most %d characters.", maxUserName)
+	}
+	u := &User{ID: uuid.Must(uuid.NewV7()).String(), Email: addr.Address, EmailNorm: addr.Norm, Name: name, PlatformAdmin: platformAdmin, CreatedAt: s.clock()}
+	err = s.write(ctx, "create user", func(tx Tx) error {
+		err := tx.InsertUser(ctx, u)
+		if errors.Is(err, ErrConflict) {
+			return Errorf(KindConflict, CodeUserExists, "A user with the address %s already exists.", addr.Address)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// FindUser returns the user with an id or email address.
+// Errors: user.not_found.
+func (s *Service) FindUser(ctx context.Context, p *Principal, ref string) (*User, error) {
+	var u *User
+	err := s.read(ctx, "find user", func(tx Tx) error {
+		var err error
+		u, err = findUser(ctx, tx, ref)
+		if err == nil && !p.PlatformAdmin() && p.userID() != u.ID {
+			err = errUserNotFound
+		}
+		return err
+	})
+	return u, err
+}
+
+var errUserNotFound = &Error{Kind: KindNotFound, Code: CodeUserNotFound, Message: "User not found."}
+
+func findUser(ctx context.Context, tx Tx, ref string) (*User, error) {
+	var u *User
+	var err error
+	if strings.Contains(ref, "@") {
+		u, err = tx.UserByEmail(ctx, NormalizeEmail(ref))
+	} else {
+		u, err = tx.UserByID(ctx, ref)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, errUserNotFound
+	}
+	return u, err
+}
+
+// SetPlatformAdmin makes a user a platform administrator or takes it away.
+// Only platform administrators may.
+func (s *Service) SetPlatformAdmin(ctx context.Context, p *Principal, userRef string, admin bool) (*User, error) {
+	if !p.PlatformAdmin() {
+		return nil, Errorf(KindForbidden, CodeRolesForbidden, "Only platform administrators may change platform roles.")
+	}
+	var u *User
+	err := s.write(ctx, "set platform admin", func(tx Tx) error {
+		var err error
+		if u, err = findUser(ctx, tx, userRef); err != nil {
+			return err
+		}
+		u.PlatformAdmin = admin
+		return tx.SetPlatformAdmin(ctx, u.ID, admin)
+	})
+	return u, err
+}
+
+// NewAPIKey is a key as created: the secret is shown this once.
+type NewAPIKey struct {
+	*APIKey
+	Secret string
+}
+
+// CreateAPIKey creates an API key for a user. Users may create their own
+// keys; platform administrators any user's. expiresAt may be zero.
+// Errors: user.not_found.
+func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name string, expiresAt time.Time) (*NewAPIKey, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > maxUserName {
+		return nil, FieldError(CodeInvalidData, "name", "The key name must be at most %d characters.", maxUserName)
+	}
+	now := s.clock()
+	if !expiresAt.IsZero() && !expiresAt.After(now) {
+		return nil, FieldError(CodeInvalidData, "expires_at", "The expiry must be in the future.")
+	}
+	secret := newSecret(APIKeyPrefix)
+	k := &APIKey{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Prefix: secret[:apiKeyVisible], Hash: HashSecret(secret), CreatedAt: now}
+	if !expiresAt.IsZero() {
+		k.ExpiresAt = expiresAt.UTC().Truncate(time.Microsecond)
+	}
+	err := s.write(ctx, "create api key", func(tx Tx) error {
+		u, err := findUser(ctx, tx, userRef)
+		if err != nil {
+			return err
+		}
+		if !p.PlatformAdmin() && p.userID() != u.ID {
+			return errUserNotFound
+		}
+		k.UserID = u.ID
+		return tx.InsertAPIKey(ctx, k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NewAPIKey{APIKey: k, Secret: secret}, nil
+}
+
+// errBadCredentials is the one answer to every credential that does not
+// work: unknown, malformed, revoked and expired keys look alike.
+var errBadCredentials = &Error{Kind: KindUnauthenticated, Code: CodeUnauthorized, Message: "Credentials were invalid."}
+
+// apiKeyTouchInterval bounds how often last_used_at is written for one key.
+const apiKeyTouchInterval = time.Minute
+
+// Authenticate resolves an API key to its principal and records its use.
+// Errors: root.unauthorized for any key that does not work.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, error) {
+	if !strings.HasPrefix(secret, APIKeyPrefix) || len(secret) > 128 {
+		return nil, errBadCredentials
+	}
+	hash := HashSecret(secret)
+	now := s.clock()
+	var p *Principal
+	var touch bool
+	err := s.read(ctx, "authenticate", func(tx Tx) error {
+		k, u, err := tx.APIKeyByHash(ctx, hash)
+		if errors.Is(err, ErrNotFound) {
+			return errBadCredentials
+		}
+		if err != nil {
+			return err
+		}
+		if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
+			return errBadCredentials
+		}
+		p = &Principal{User: u, KeyID: k.ID}
+		touch = k.LastUsedAt.IsZero() || now.Sub(k.LastUsedAt) >= apiKeyTouchInterval
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if touch {
+		// A failed touch must not refuse a valid key; it is logged instead.
+		if err := s.store.WriteTx(ctx, func(tx Tx) error {
+			return tx.TouchAPIKey(ctx, p.KeyID, now, now.Add(-apiKeyTouchInterval))
+		}); err != nil {
+			s.log.WarnContext(ctx, "recording API key use failed", "key_id", p.KeyID, "err", err)
+		}
+	}
+	return p, nil
+}
