@@ -53,21 +53,24 @@ type issuePlan struct {
 // outside the organization), organization.invalid_access,
 // role_assignments.unauthorized_role_assignments, organization.invitation_invalid_expiry,
 // organization.member_limit_exceeded, organization.invitations_rate_limit_exceeded.
-func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef string, req InviteRequest) ([]*IssuedInvitation, error) {
+func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef string, req InviteRequest) (*Organization, []*IssuedInvitation, error) {
 	if len(req.Emails) == 0 {
-		return nil, FieldError(CodeInviteInvalidMail, "emails", "At least one email address is required.")
+		return nil, nil, FieldError(CodeInviteInvalidMail, "emails", "At least one email address is required.")
 	}
 	if max := s.limits.MaxEmailsPerRequest; max > 0 && len(req.Emails) > max {
-		return nil, &Error{Kind: KindRateLimited, Code: CodeInviteRateLimit, Field: "emails",
+		return nil, nil, &Error{Kind: KindRateLimited, Code: CodeInviteRateLimit, Field: "emails",
 			Message: fmt.Sprintf("Request exceeds organization invitation creation rate limits: at most %d addresses per request.", max)}
 	}
 	ttl, err := s.expiry(req.ExpiresIn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var org *Organization
 	var out []*IssuedInvitation
 	err = s.write(ctx, "create invitations", func(tx Tx) error {
-		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		var m *Membership
+		var err error
+		org, m, err = access(ctx, tx, p, orgRef, ActManageInvitations)
 		if e, ok := err.(*Error); ok && e.Code == CodeOrgNotFound && !p.PlatformAdmin() {
 			return &Error{Kind: KindNotFound, Code: CodeSenderNotMember, Message: "Invitation sender does not belong to organization."}
 		}
@@ -115,9 +118,9 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return org, out, nil
 }
 
 // ResendInvitation re-issues an open invitation by id: a new token and a new
@@ -420,17 +423,18 @@ func invitationClosedError(inv *Invitation) error {
 // ListInvitations lists an organization's invitations in the given states,
 // oldest first. Organization owners and admins may.
 // Errors: organization.not_found, organization.invalid_access.
-func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef string, states []InvitationState) ([]*Invitation, error) {
+func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef string, states []InvitationState) (*Organization, []*Invitation, error) {
+	var org *Organization
 	var out []*Invitation
 	err := s.read(ctx, "list invitations", func(tx Tx) error {
-		org, _, err := access(ctx, tx, p, orgRef, ActManageInvitations)
-		if err != nil {
+		var err error
+		if org, _, err = access(ctx, tx, p, orgRef, ActManageInvitations); err != nil {
 			return err
 		}
 		out, err = tx.ListInvitations(ctx, org.ID, InvitationFilter{States: states, Now: s.clock()})
 		return err
 	})
-	return out, err
+	return org, out, err
 }
 
 // OpenStates are the states of invitations that are neither used nor revoked.

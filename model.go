@@ -40,8 +40,9 @@ type Membership struct {
 	MemberSince time.Time
 
 	// Filled on reads from the user row.
-	Email string
-	Name  string
+	Email         string
+	Name          string
+	PlatformAdmin bool
 }
 
 // EffectiveRole is the organization role that decides what the member may do:

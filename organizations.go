@@ -33,9 +33,10 @@ func checkOrgName(name string) (string, error) {
 }
 
 // checkSlug applies the rule for organization keys: 2 to 40 lower-case
-// letters, digits and inner hyphens, and never the shape of an id.
+// letters, digits and inner hyphens, never the shape of an id, and never
+// "invitations" (the Elastic path /organizations/invitations/{token}).
 func checkSlug(slug string) error {
-	if len(slug) < 2 || len(slug) > maxSlug || !slugPattern.MatchString(slug) || uuidPattern.MatchString(slug) {
+	if len(slug) < 2 || len(slug) > maxSlug || !slugPattern.MatchString(slug) || uuidPattern.MatchString(slug) || slug == "invitations" {
 		return FieldError(CodeOrgInvalidSlug, "slug", "The organization key must be 2 to 40 lower-case letters, digits and hyphens, starting and ending with a letter or digit.")
 	}
 	return nil
@@ -129,17 +130,11 @@ func (s *Service) view(ctx context.Context, tx Tx, p *Principal, org *Organizati
 	if err != nil {
 		return nil, err
 	}
-	members, err := tx.ListMembers(ctx, org.ID)
+	owners, err := tx.ListMembersWithRole(ctx, org.ID, RoleOwner)
 	if err != nil {
 		return nil, err
 	}
-	v := &OrganizationView{Organization: org, Caller: m, CallerRole: callerRole(p, m), MemberCount: n}
-	for _, mm := range members {
-		if mm.Role == RoleOwner {
-			v.Owners = append(v.Owners, mm)
-		}
-	}
-	return v, nil
+	return &OrganizationView{Organization: org, Caller: m, CallerRole: callerRole(p, m), MemberCount: n, Owners: owners}, nil
 }
 
 // ListOrganizations lists the organizations available to the caller: its

@@ -33,6 +33,7 @@ type Tx interface {
 	UserByID(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, emailNorm string) (*User, error)
 	SetPlatformAdmin(ctx context.Context, userID string, admin bool) error
+	CountUsers(ctx context.Context) (int, error)
 
 	InsertAPIKey(ctx context.Context, k *APIKey) error
 	// APIKeyByHash returns a key and its user.
@@ -45,6 +46,7 @@ type Tx interface {
 	UpdateMembershipRoles(ctx context.Context, m *Membership) error
 	DeleteMembership(ctx context.Context, orgID, userID string) error
 	ListMembers(ctx context.Context, orgID string) ([]*Membership, error)
+	ListMembersWithRole(ctx context.Context, orgID string, role Role) ([]*Membership, error)
 	CountMembers(ctx context.Context, orgID string) (int, error)
 	// CountMembersWithRole counts members whose strongest role is one of roles.
 	CountMembersWithRole(ctx context.Context, orgID string, roles ...Role) (int, error)

@@ -41,6 +41,20 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name stri
 	return u, nil
 }
 
+// CountUsers counts every user. Only platform administrators may.
+func (s *Service) CountUsers(ctx context.Context, p *Principal) (int, error) {
+	if !p.PlatformAdmin() {
+		return 0, errInvalidAccess
+	}
+	var n int
+	err := s.read(ctx, "count users", func(tx Tx) error {
+		var err error
+		n, err = tx.CountUsers(ctx)
+		return err
+	})
+	return n, err
+}
+
 // FindUser returns the user with an id or email address.
 // Errors: user.not_found.
 func (s *Service) FindUser(ctx context.Context, p *Principal, ref string) (*User, error) {

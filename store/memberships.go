@@ -6,13 +6,13 @@ import (
 	"github.com/orgd/orgd"
 )
 
-const memberColumns = `m.org_id, m.user_id, m.role, m.role_assignments, m.member_since, u.email, u.name`
+const memberColumns = `m.org_id, m.user_id, m.role, m.role_assignments, m.member_since, u.email, u.name, u.platform_admin`
 
 func scanMembership(row scanner) (*orgd.Membership, error) {
 	var m orgd.Membership
 	var role, roles string
 	var since int64
-	if err := row.Scan(&m.OrgID, &m.UserID, &role, &roles, &since, &m.Email, &m.Name); err != nil {
+	if err := row.Scan(&m.OrgID, &m.UserID, &role, &roles, &since, &m.Email, &m.Name, &m.PlatformAdmin); err != nil {
 		return nil, noRows(err)
 	}
 	if err := fromJSON(roles, &m.Roles); err != nil {
@@ -45,6 +45,12 @@ func (t *tx) DeleteMembership(ctx context.Context, orgID, userID string) error {
 func (t *tx) ListMembers(ctx context.Context, orgID string) ([]*orgd.Membership, error) {
 	rows, err := t.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM memberships m
 		JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.member_since, m.user_id`, orgID)
+	return collect(rows, err, scanMembership)
+}
+
+func (t *tx) ListMembersWithRole(ctx context.Context, orgID string, role orgd.Role) ([]*orgd.Membership, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM memberships m
+		JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.role = $2 ORDER BY m.member_since, m.user_id`, orgID, string(role))
 	return collect(rows, err, scanMembership)
 }
 

@@ -34,6 +34,10 @@ func (t *tx) UserByEmail(ctx context.Context, emailNorm string) (*orgd.User, err
 	return scanUser(t.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email_norm = $1`, emailNorm))
 }
 
+func (t *tx) CountUsers(ctx context.Context) (int, error) {
+	return t.count(ctx, `SELECT COUNT(*) FROM users`)
+}
+
 func (t *tx) SetPlatformAdmin(ctx context.Context, userID string, admin bool) error {
 	return t.execOne(ctx, `UPDATE users SET platform_admin = $2 WHERE id = $1`, userID, admin)
 }

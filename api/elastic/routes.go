@@ -1,0 +1,136 @@
+// Package elastic serves the Elastic Cloud Organizations API, exactly as
+// Elastic's own clients (cloud-sdk-go, the ec Terraform provider, scripts)
+// expect it: its paths, its wire types, its status codes, and its error
+// body with the x-cloud-error-codes header. The rules are orgd's; this
+// package only translates.
+package elastic
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/httpx"
+)
+
+// API is the Elastic Cloud surface.
+type API struct {
+	svc          *orgd.Service
+	log          *slog.Logger
+	maxBodyBytes int64
+	now          func() time.Time
+}
+
+// New returns the Elastic surface over svc.
+func New(svc *orgd.Service, log *slog.Logger, maxBodyBytes int64, now func() time.Time) *API {
+	if now == nil {
+		now = time.Now
+	}
+	return &API{svc: svc, log: log, maxBodyBytes: maxBodyBytes, now: now}
+}
+
+// Route is one operation of the surface.
+type Route struct {
+	Method    string
+	Path      string // the Elastic path template, under /api/v1
+	Operation string // the Swagger operationId
+	// Unauthenticated is how the operation refuses a request without
+	// working credentials: the code and status the Elastic spec lists for it.
+	Unauthenticated *orgd.Error
+	handler         func(a *API, w http.ResponseWriter, r *http.Request) error
+}
+
+// The answers to missing or bad credentials, as the Elastic spec gives them per operation.
+var (
+	authUserNotFound  = &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUserNotFound, Message: "User not found."}
+	authNotAuthorized = &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUnauthorized, Message: "You are not authorized to perform this action."}
+	authInvalid       = &orgd.Error{Kind: orgd.KindForbidden, Code: orgd.CodeInvalidAuth, Message: "The current user authentication is not valid."}
+	authCredentials   = &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUnauthorized, Message: "Credentials were invalid."}
+)
+
+// Routes is the whole route table of the Elastic surface: the 10
+// operations under /organizations and the 2 under /users.
+var Routes = []Route{
+	{"GET", "/api/v1/organizations", "list-organizations", authUserNotFound, (*API).listOrganizations},
+	{"GET", "/api/v1/organizations/{organization_id}", "get-organization", authUserNotFound, (*API).getOrganization},
+	{"PUT", "/api/v1/organizations/{organization_id}", "update-organization", authNotAuthorized, (*API).updateOrganization},
+	{"GET", "/api/v1/organizations/{organization_id}/invitations", "list-organization-invitations", authCredentials, (*API).listInvitations},
+	{"POST", "/api/v1/organizations/{organization_id}/invitations", "create-organization-invitations", authInvalid, (*API).createInvitations},
+	{"DELETE", "/api/v1/organizations/{organization_id}/invitations/{invitation_tokens}", "delete-organization-invitations", authCredentials, (*API).deleteInvitations},
+	{"GET", "/api/v1/organizations/invitations/{invitation_token}", "get-organization-invitation", authCredentials, (*API).getInvitation},
+	{"POST", "/api/v1/organizations/invitations/{invitation_token}/_accept", "accept-organization-invitation", authInvalid, (*API).acceptInvitation},
+	{"GET", "/api/v1/organizations/{organization_id}/members", "list-organization-members", authCredentials, (*API).listMembers},
+	{"DELETE", "/api/v1/organizations/{organization_id}/members/{user_ids}", "delete-organization-memberships", authCredentials, (*API).deleteMembers},
+	{"POST", "/api/v1/users/{user_id}/role_assignments", "add-role-assignments", authCredentials, (*API).addRoleAssignments},
+	{"DELETE", "/api/v1/users/{user_id}/role_assignments", "remove-role-assignments", authCredentials, (*API).removeRoleAssignments},
+}
+
+// Register adds every route to mux.
+//
+// ServeMux refuses GET /organizations/invitations/{invitation_token} beside
+// GET /organizations/{organization_id}/invitations and .../members, because
+// each matches /organizations/invitations/invitations. Organization ids and
+// keys can never be "invitations", so the three share the pattern
+// GET /organizations/{organization_id}/{child} and are told apart by its
+// first segment.
+func (a *API) Register(mux *http.ServeMux) {
+	shared := map[string]http.Handler{}
+	for _, rt := range Routes {
+		h := a.handler(rt)
+		switch rt.Operation {
+		case "get-organization-invitation", "list-organization-invitations", "list-organization-members":
+			shared[rt.Operation] = h
+			continue
+		}
+		mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	mux.Handle("GET /api/v1/organizations/{organization_id}/{child}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first, child := r.PathValue("organization_id"), r.PathValue("child")
+		switch {
+		case first == "invitations":
+			r.SetPathValue("invitation_token", child)
+			shared["get-organization-invitation"].ServeHTTP(w, r)
+		case child == "invitations":
+			shared["list-organization-invitations"].ServeHTTP(w, r)
+		case child == "members":
+			shared["list-organization-members"].ServeHTTP(w, r)
+		default:
+			httpx.WriteError(a.log, writeError, w, r, NotFound())
+		}
+	}))
+}
+
+// NotFound is the answer to a path the surface does not serve.
+func NotFound() *orgd.Error {
+	return &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."}
+}
+
+// WriteError writes err in the Elastic envelope.
+func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(a.log, writeError, w, r, err)
+}
+
+// handler authenticates the caller and runs the route's handler.
+func (a *API) handler(rt Route) http.Handler {
+	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
+		p, err := a.authenticate(r)
+		if err != nil {
+			if orgd.ErrorKind(err) == orgd.KindUnauthenticated {
+				return rt.Unauthenticated
+			}
+			return err
+		}
+		return rt.handler(a, w, r.WithContext(httpx.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// authenticate reads `Authorization: ApiKey <key>` (Elastic's scheme; Bearer
+// is accepted for the same keys).
+func (a *API) authenticate(r *http.Request) (*orgd.Principal, error) {
+	key, ok := httpx.Credential(r, "ApiKey", "Bearer")
+	if !ok {
+		return nil, &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUnauthorized, Message: "Credentials were invalid."}
+	}
+	return a.svc.Authenticate(r.Context(), key)
+}

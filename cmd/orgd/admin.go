@@ -1,0 +1,264 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/config"
+)
+
+// adminCommand is one `orgd admin` command. setup declares its flags and
+// returns what runs once they are parsed.
+type adminCommand struct {
+	path     string
+	synopsis string
+	setup    func(fs *flag.FlagSet) func(a *adminRun) error
+}
+
+// adminRun is what an admin command runs with.
+type adminRun struct {
+	*env
+	svc  *orgd.Service
+	json bool
+}
+
+var adminCommands = []adminCommand{
+	{"org create", "orgd admin org create --name NAME [--slug SLUG] [--json]", adminOrgCreate},
+	{"org list", "orgd admin org list [--json]", adminOrgList},
+	{"user create", "orgd admin user create --email EMAIL [--name NAME] [--platform-admin] [--json]", adminUserCreate},
+	{"user platform-admin", "orgd admin user platform-admin --email EMAIL [--revoke] [--json]", adminUserPlatformAdmin},
+	{"key create", "orgd admin key create --email EMAIL [--name NAME] [--expires-in DURATION] [--json]", adminKeyCreate},
+	{"member add", "orgd admin member add --org ID_OR_SLUG --email EMAIL --role ROLE [--json]", adminMemberAdd},
+}
+
+func adminUsage() string {
+	var b strings.Builder
+	b.WriteString("Usage: orgd admin <command> [flags]\n\nCommands:\n")
+	for _, c := range adminCommands {
+		fmt.Fprintf(&b, "  %s\n", c.synopsis)
+	}
+	b.WriteString("\nThey work on the database of the configuration (--data-dir, --database-url),\nalso while orgd serve runs on it. Run a command with -h for its flags.\n")
+	return b.String()
+}
+
+// admin runs an administration command against the configured database.
+func (e *env) admin(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stderr, adminUsage())
+		if len(args) == 0 {
+			return usageError{"admin needs a command"}
+		}
+		return nil
+	}
+	if len(args) < 2 {
+		return usageError{fmt.Sprintf("unknown admin command %q\n\n%s", strings.Join(args, " "), adminUsage())}
+	}
+	path := args[0] + " " + args[1]
+	for _, c := range adminCommands {
+		if c.path != path {
+			continue
+		}
+		fs := e.newFlags("orgd admin "+path, c.synopsis)
+		loader := config.Register(fs, config.Storage|config.Rules)
+		asJSON := fs.Bool("json", false, "print JSON for scripts")
+		runCmd := c.setup(fs)
+		cfg, err := e.parse(fs, loader, args[2:])
+		if err != nil {
+			return err
+		}
+		// Admin commands log only warnings: their output is for people and scripts.
+		cfg.LogLevel = max(cfg.LogLevel, slog.LevelWarn)
+		svc, st, err := e.openService(cfg, e.logger(cfg), false)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return runCmd(&adminRun{env: e, svc: svc, json: *asJSON})
+	}
+	return usageError{fmt.Sprintf("unknown admin command %q\n\n%s", path, adminUsage())}
+}
+
+func required(name, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return usageError{"--" + name + " is required"}
+	}
+	return nil
+}
+
+// print writes v as JSON with --json, else the text for people.
+func (a *adminRun) print(v any, text string) error {
+	if a.json {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := fmt.Fprint(a.stdout, text)
+	return err
+}
+
+type orgJSON struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+func adminOrgCreate(fs *flag.FlagSet) func(*adminRun) error {
+	name := fs.String("name", "", "organization name, 2 to 30 characters (required)")
+	slug := fs.String("slug", "", "organization key used in slug API paths (default: derived from the name)")
+	return func(a *adminRun) error {
+		if err := required("name", *name); err != nil {
+			return err
+		}
+		org, err := a.svc.CreateOrganization(a.ctx, orgd.SystemPrincipal, *name, *slug)
+		if err != nil {
+			return err
+		}
+		return a.print(orgJSON{org.ID, org.Slug, org.Name},
+			fmt.Sprintf("Created organization %q\n  id:   %s\n  slug: %s\n", org.Name, org.ID, org.Slug))
+	}
+}
+
+func adminOrgList(fs *flag.FlagSet) func(*adminRun) error {
+	return func(a *adminRun) error {
+		orgs, err := a.svc.ListOrganizations(a.ctx, orgd.SystemPrincipal)
+		if err != nil {
+			return err
+		}
+		out := make([]orgJSON, 0, len(orgs))
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSLUG\tNAME")
+		for _, o := range orgs {
+			out = append(out, orgJSON{o.ID, o.Slug, o.Name})
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", o.ID, o.Slug, o.Name)
+		}
+		tw.Flush()
+		return a.print(out, b.String())
+	}
+}
+
+type userJSON struct {
+	ID            string `json:"id"`
+	Email         string `json:"email"`
+	Name          string `json:"name,omitempty"`
+	PlatformAdmin bool   `json:"platform_admin"`
+}
+
+func adminUserCreate(fs *flag.FlagSet) func(*adminRun) error {
+	email := fs.String("email", "", "email address (required)")
+	name := fs.String("name", "", "full name")
+	admin := fs.Bool("platform-admin", false, "make the user a platform administrator, who may act on every organization")
+	return func(a *adminRun) error {
+		if err := required("email", *email); err != nil {
+			return err
+		}
+		u, err := a.svc.CreateUser(a.ctx, orgd.SystemPrincipal, *email, *name, *admin)
+		if err != nil {
+			return err
+		}
+		role := ""
+		if u.PlatformAdmin {
+			role = " (platform administrator)"
+		}
+		return a.print(userJSON{u.ID, u.Email, u.Name, u.PlatformAdmin},
+			fmt.Sprintf("Created user %s%s\n  id: %s\n", u.Email, role, u.ID))
+	}
+}
+
+func adminUserPlatformAdmin(fs *flag.FlagSet) func(*adminRun) error {
+	email := fs.String("email", "", "email address or id of the user (required)")
+	revoke := fs.Bool("revoke", false, "take the platform administrator role away")
+	return func(a *adminRun) error {
+		if err := required("email", *email); err != nil {
+			return err
+		}
+		u, err := a.svc.SetPlatformAdmin(a.ctx, orgd.SystemPrincipal, *email, !*revoke)
+		if err != nil {
+			return err
+		}
+		what := "is now a platform administrator"
+		if *revoke {
+			what = "is no longer a platform administrator"
+		}
+		return a.print(userJSON{u.ID, u.Email, u.Name, u.PlatformAdmin}, fmt.Sprintf("%s %s\n", u.Email, what))
+	}
+}
+
+type keyJSON struct {
+	Key       string `json:"key"`
+	UserID    string `json:"user_id"`
+	ID        string `json:"id"`
+	Prefix    string `json:"prefix"`
+	ExpiresAt string `json:"expires_at,omitempty"`
+}
+
+func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
+	email := fs.String("email", "", "email address or id of the key's user (required)")
+	name := fs.String("name", "", "a name to recognise the key by")
+	expiresIn := fs.String("expires-in", "", `lifetime such as "90d" (default: no expiry)`)
+	return func(a *adminRun) error {
+		if err := required("email", *email); err != nil {
+			return err
+		}
+		var expires time.Time
+		if *expiresIn != "" {
+			d, err := orgd.ParseDuration(*expiresIn)
+			if err != nil {
+				return usageError{"--expires-in: " + err.Error()}
+			}
+			expires = time.Now().Add(d)
+		}
+		k, err := a.svc.CreateAPIKey(a.ctx, orgd.SystemPrincipal, *email, *name, expires)
+		if err != nil {
+			return err
+		}
+		out := keyJSON{Key: k.Secret, UserID: k.UserID, ID: k.ID, Prefix: k.Prefix}
+		if !k.ExpiresAt.IsZero() {
+			out.ExpiresAt = k.ExpiresAt.Format(time.RFC3339)
+		}
+		return a.print(out, fmt.Sprintf(`Created API key %s for %s. It is shown only this once:
+
+  %s
+
+Use it as "Authorization: ApiKey <key>" (Elastic API) or "Authorization: Bearer <key>" (slug API).
+`, k.Prefix, *email, k.Secret))
+	}
+}
+
+type memberJSON struct {
+	OrganizationID string `json:"organization_id"`
+	UserID         string `json:"user_id"`
+	Email          string `json:"email"`
+	Name           string `json:"name,omitempty"`
+	Role           string `json:"role"`
+	MemberSince    string `json:"member_since"`
+}
+
+func adminMemberAdd(fs *flag.FlagSet) func(*adminRun) error {
+	org := fs.String("org", "", "organization id or slug (required)")
+	email := fs.String("email", "", "email address or id of an existing user (required)")
+	role := fs.String("role", "", "organization role: owner, organization-admin, billing-admin, contributor or reader (required)")
+	return func(a *adminRun) error {
+		for _, f := range []struct{ name, v string }{{"org", *org}, {"email", *email}, {"role", *role}} {
+			if err := required(f.name, f.v); err != nil {
+				return err
+			}
+		}
+		r, ok := orgd.ParseRole(*role)
+		if !ok {
+			return usageError{fmt.Sprintf("--role %q is not a role; the roles are owner, organization-admin, billing-admin, contributor and reader", *role)}
+		}
+		m, err := a.svc.AddMember(a.ctx, orgd.SystemPrincipal, *org, *email, r)
+		if err != nil {
+			return err
+		}
+		return a.print(memberJSON{m.OrgID, m.UserID, m.Email, m.Name, string(m.Role), m.MemberSince.Format(time.RFC3339Nano)},
+			fmt.Sprintf("%s is now a member of %s with the role %s\n", m.Email, *org, m.Role))
+	}
+}

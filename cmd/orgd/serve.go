@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/config"
+	"github.com/orgd/orgd/server"
+)
+
+// serve runs the HTTP service until the context ends, then drains
+// requests in flight for up to the shutdown timeout.
+func (e *env) serve(args []string) error {
+	fs := e.newFlags("orgd serve", "orgd serve [flags]")
+	loader := config.Register(fs, config.Storage|config.Server|config.Rules)
+	cfg, err := e.parse(fs, loader, args)
+	if err != nil {
+		return err
+	}
+	log := e.logger(cfg)
+	svc, st, err := e.openService(cfg, log, cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes}),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.RequestTimeout,
+		WriteTimeout:      cfg.RequestTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return e.ctx },
+	}
+	log.Info("orgd started", "version", versionString(), "config", cfg)
+	fmt.Fprintf(e.stdout, "orgd %s listening on http://%s (%s database %s)\n", versionString(), ln.Addr(), st.Engine(), st.Target())
+	e.printFirstKeyHint(svc, cfg)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-e.ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// printFirstKeyHint tells a newcomer how to get an API key while there is
+// no user yet.
+func (e *env) printFirstKeyHint(svc *orgd.Service, cfg *config.Config) {
+	n, err := svc.CountUsers(e.ctx, orgd.SystemPrincipal)
+	if err != nil || n > 0 {
+		return
+	}
+	fmt.Fprintf(e.stdout, `
+No users yet. In another terminal, create an organization, an administrator and a first API key:
+
+  orgd admin org create --name "Acme"%[1]s
+  orgd admin user create --email you@example.com --platform-admin%[1]s
+  orgd admin member add --org acme --email you@example.com --role owner%[1]s
+  orgd admin key create --email you@example.com%[1]s
+
+then: curl -H "Authorization: ApiKey <key>" %[2]s/api/v1/organizations
+(with "go run ./cmd/orgd" in place of "orgd" from a source checkout)
+
+`, cfg.StorageFlags(), cfg.PublicURL)
+}

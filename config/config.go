@@ -1,0 +1,293 @@
+// Package config is orgd's one typed configuration. Every option has a
+// flag and an environment variable of the same meaning (the flag wins),
+// a default, and a line in the README's table, which a test keeps in step
+// with Options. Secrets can also come from a file named by VAR_FILE.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/store"
+)
+
+// Config is the configuration of every orgd command.
+type Config struct {
+	DataDir     string
+	DatabaseURL string
+	SecretKey   string // 64 hex digits; "" means the key file in the data directory
+	DBMaxConns  int
+	LogFormat   string
+	LogLevel    slog.Level
+
+	Listen            string
+	PublicURL         string
+	Migrate           bool
+	MaxBodyBytes      int64
+	ReadHeaderTimeout time.Duration
+	RequestTimeout    time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+
+	Limits orgd.Limits
+}
+
+// Group selects the options a command takes.
+type Group int
+
+const (
+	Storage Group = 1 << iota // the database, the server key, logs
+	Server                    // the HTTP server
+	Rules                     // the limits of the rules
+)
+
+// Option is one setting.
+type Option struct {
+	Flag    string
+	Env     string
+	Default string
+	Usage   string
+	Group   Group
+	Secret  bool // masked in logs; may come from Env+"_FILE"
+	set     func(c *Config, v string) error
+}
+
+// Options lists every setting of orgd.
+var Options = []Option{
+	{"data-dir", "ORGD_DATA_DIR", "./orgd-data", "directory for the SQLite database and the generated server key", Storage, false,
+		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
+	{"database-url", "ORGD_DATABASE_URL", "", "database: postgres://... for PostgreSQL, or a SQLite file (default: orgd.db in the data directory)", Storage, true,
+		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"secret-key", "ORGD_SECRET_KEY", "", "server key, 64 hex digits, that seals invitation tokens (default: generated into secret.key in the data directory; set it when instances share a database)", Storage, true,
+		func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"db-max-conns", "ORGD_DB_MAX_CONNS", "0", "most open database connections (0: 4 per CPU for PostgreSQL)", Storage, false,
+		intSetter(func(c *Config) *int { return &c.DBMaxConns }, 0)},
+	{"log-format", "ORGD_LOG_FORMAT", "text", "log format: text or json", Storage, false,
+		func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New(`must be "text" or "json"`)
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{"log-level", "ORGD_LOG_LEVEL", "info", "log level: debug, info, warn or error", Storage, false,
+		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+
+	{"listen", "ORGD_LISTEN", "127.0.0.1:8080", "address the HTTP server listens on", Server, false,
+		func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("must be host:port: %w", err)
+			}
+			c.Listen = v
+			return nil
+		}},
+	{"public-url", "ORGD_PUBLIC_URL", "", "base URL people and clients reach orgd at, for links (default: http:// and the listen address)", Server, false,
+		func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an absolute http:// or https:// URL")
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{"migrate", "ORGD_MIGRATE", "false", "apply pending migrations when serve starts (always done for SQLite)", Server, false,
+		boolSetter(func(c *Config) *bool { return &c.Migrate })},
+	{"max-body-bytes", "ORGD_MAX_BODY_BYTES", "1048576", "largest request body accepted", Server, false,
+		func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return errors.New("must be a whole number of bytes, at least 1024")
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+	{"read-header-timeout", "ORGD_READ_HEADER_TIMEOUT", "10s", "time allowed to read request headers", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{"request-timeout", "ORGD_REQUEST_TIMEOUT", "30s", "time allowed to read a request and write its response", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	{"idle-timeout", "ORGD_IDLE_TIMEOUT", "120s", "time an idle keep-alive connection stays open", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"shutdown-timeout", "ORGD_SHUTDOWN_TIMEOUT", "15s", "time given to requests in flight when the server stops", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+
+	{"invite-max-emails", "ORGD_INVITE_MAX_EMAILS", "100", "most addresses in one create-invitations request", Rules, false,
+		intSetter(func(c *Config) *int { return &c.Limits.MaxEmailsPerRequest }, 1)},
+	{"invite-rate-limit", "ORGD_INVITE_RATE_LIMIT", "1000", "invitations an organization may create or refresh per hour (0: no limit)", Rules, false,
+		intSetter(func(c *Config) *int { return &c.Limits.InvitesPerHour }, 0)},
+	{"invite-cooldown", "ORGD_INVITE_COOLDOWN", "60s", "time before an invitation can be refreshed or resent again", Rules, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.Limits.RefreshCooldown })},
+	{"invite-default-expiry", "ORGD_INVITE_DEFAULT_EXPIRY", "72h", "expiry of an invitation whose request names none", Rules, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.Limits.DefaultExpiry })},
+	{"invite-min-expiry", "ORGD_INVITE_MIN_EXPIRY", "1h", "shortest expires_in accepted", Rules, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.Limits.MinExpiry })},
+	{"invite-max-expiry", "ORGD_INVITE_MAX_EXPIRY", "30d", "longest expires_in accepted", Rules, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.Limits.MaxExpiry })},
+	{"default-max-members", "ORGD_DEFAULT_MAX_MEMBERS", "500", "max_members of new organizations: members plus pending invitations (0: no limit)", Rules, false,
+		intSetter(func(c *Config) *int { return &c.Limits.DefaultMaxMembers }, 0)},
+	{"accept-any-email", "ORGD_ACCEPT_ANY_EMAIL", "false", "let the holder of an invitation token accept it whatever their own address", Rules, false,
+		boolSetter(func(c *Config) *bool { return &c.Limits.AcceptAnyEmail })},
+}
+
+func nonEmpty(v string) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func intSetter(field func(*Config) *int, min int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min {
+			return fmt.Errorf("must be a whole number, at least %d", min)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func boolSetter(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := orgd.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New(`must be a positive duration such as "30s", "72h" or "3d"`)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// Loader reads the options of some groups from a flag set and the environment.
+type Loader struct {
+	groups Group
+	values map[string]*string
+	fs     *flag.FlagSet
+}
+
+// Register adds the flags of groups to fs.
+func Register(fs *flag.FlagSet, groups Group) *Loader {
+	l := &Loader{groups: groups, values: map[string]*string{}, fs: fs}
+	for _, o := range Options {
+		if o.Group&groups == 0 {
+			continue
+		}
+		usage := fmt.Sprintf("%s (env %s, default %q)", o.Usage, o.Env, o.Default)
+		l.values[o.Flag] = fs.String(o.Flag, "", usage)
+	}
+	return l
+}
+
+// Load builds the configuration after fs has parsed its arguments: a flag
+// that was set wins, then the environment variable, then VAR_FILE for
+// secrets, then the default. Every error names the option.
+func (l *Loader) Load(getenv func(string) string) (*Config, error) {
+	set := map[string]bool{}
+	l.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c := &Config{Limits: orgd.DefaultLimits(), LogFormat: "text", MaxBodyBytes: 1 << 20}
+	var errs []error
+	for _, o := range Options {
+		v, from := o.Default, "default"
+		if o.Group&l.groups != 0 && set[o.Flag] {
+			v, from = *l.values[o.Flag], "--"+o.Flag
+		} else if e := getenv(o.Env); e != "" {
+			v, from = e, o.Env
+		} else if f := getenv(o.Env + "_FILE"); o.Secret && f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", o.Env, err))
+				continue
+			}
+			v, from = strings.TrimSpace(string(b)), o.Env+"_FILE"
+		}
+		if err := o.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", from, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, c.resolve()
+}
+
+// resolve fills the derived defaults and checks what spans several options.
+func (c *Config) resolve() error {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "orgd.db")
+	}
+	if _, _, err := store.Parse(c.DatabaseURL); err != nil {
+		return fmt.Errorf("ORGD_DATABASE_URL: %w", err)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	if c.SecretKey != "" {
+		if _, err := c.decodeKey(c.SecretKey); err != nil {
+			return fmt.Errorf("ORGD_SECRET_KEY: %w", err)
+		}
+	}
+	l := c.Limits
+	if l.MinExpiry > l.MaxExpiry || l.DefaultExpiry < l.MinExpiry || l.DefaultExpiry > l.MaxExpiry {
+		return fmt.Errorf("invitation expiry: need ORGD_INVITE_MIN_EXPIRY (%s) <= ORGD_INVITE_DEFAULT_EXPIRY (%s) <= ORGD_INVITE_MAX_EXPIRY (%s)",
+			orgd.FormatDuration(l.MinExpiry), orgd.FormatDuration(l.DefaultExpiry), orgd.FormatDuration(l.MaxExpiry))
+	}
+	return nil
+}
+
+// StorageFlags returns the flags another orgd command needs to reach the
+// same database and key as this configuration, "" for the defaults.
+func (c *Config) StorageFlags() string {
+	var flags []string
+	if c.DataDir != "./orgd-data" {
+		flags = append(flags, "--data-dir '"+c.DataDir+"'")
+	}
+	if c.DatabaseURL != "sqlite:"+filepath.Join(c.DataDir, "orgd.db") {
+		flags = append(flags, "--database-url '"+store.Redact(c.DatabaseURL)+"'")
+	}
+	if len(flags) == 0 {
+		return ""
+	}
+	return " " + strings.Join(flags, " ")
+}
+
+// Engine reports the database engine the configuration selects.
+func (c *Config) Engine() store.Engine {
+	e, _, _ := store.Parse(c.DatabaseURL)
+	return e
+}
+
+// LogValue lists the configuration for logs, secrets masked.
+func (c *Config) LogValue() slog.Value {
+	key := "generated in data directory"
+	if c.SecretKey != "" {
+		key = "set"
+	}
+	return slog.GroupValue(
+		slog.String("data_dir", c.DataDir), slog.String("database", store.Redact(c.DatabaseURL)),
+		slog.String("secret_key", key), slog.String("listen", c.Listen), slog.String("public_url", c.PublicURL),
+		slog.Int("invite_rate_limit", c.Limits.InvitesPerHour), slog.Int("invite_max_emails", c.Limits.MaxEmailsPerRequest),
+	)
+}

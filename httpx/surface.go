@@ -1,0 +1,92 @@
+package httpx
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd"
+)
+
+// ErrorWriter writes an error in a surface's envelope.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err *orgd.Error)
+
+// HandlerFunc is a handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Adapt turns an error-returning handler into an http.Handler: an error is
+// written by writeErr, a panic becomes a logged internal error, and
+// internal errors are logged with their cause while the caller sees none.
+func Adapt(log *slog.Logger, writeErr ErrorWriter, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					err = orgd.Internal("panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
+				}
+			}()
+			err = h(w, r)
+		}()
+		if err != nil {
+			WriteError(log, writeErr, w, r, err)
+		}
+	})
+}
+
+// WriteError writes err with writeErr, logging internal causes and adding
+// the code to the access log.
+func WriteError(log *slog.Logger, writeErr ErrorWriter, w http.ResponseWriter, r *http.Request, err error) {
+	e := orgd.AsError(err)
+	if e.Kind == orgd.KindInternal {
+		if r.Context().Err() != nil {
+			// The client went away; nothing to report to it.
+			e = orgd.Internal("request canceled", r.Context().Err())
+		}
+		log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+			slog.String("request_id", RequestID(r.Context())), slog.String("error", e.Error()))
+	}
+	AddLogAttrs(r.Context(), slog.String("error_code", e.Code))
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	writeErr(w, r, e)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context that carries the authenticated principal.
+func WithPrincipal(ctx context.Context, p *orgd.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal of an authenticated request.
+func PrincipalFrom(ctx context.Context) *orgd.Principal {
+	p, _ := ctx.Value(principalKey{}).(*orgd.Principal)
+	return p
+}
+
+// Credential returns the credential of an `Authorization: <scheme> <value>`
+// header whose scheme is one of schemes (compared case-insensitively).
+func Credential(r *http.Request, schemes ...string) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, value, ok := strings.Cut(h, " ")
+	if !ok {
+		return "", false
+	}
+	for _, s := range schemes {
+		if strings.EqualFold(scheme, s) {
+			value = strings.TrimSpace(value)
+			return value, value != ""
+		}
+	}
+	return "", false
+}

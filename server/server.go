@@ -1,0 +1,64 @@
+// Package server assembles orgd's HTTP handler: both API surfaces, health,
+// the fallback that answers unknown paths in JSON, and the middleware every
+// request passes through.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/api/elastic"
+	"github.com/orgd/orgd/httpx"
+)
+
+// Options configure the handler.
+type Options struct {
+	MaxBodyBytes int64
+	Now          func() time.Time
+}
+
+// New returns the complete HTTP handler of orgd.
+func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	mux := http.NewServeMux()
+	es := elastic.New(svc, log, opts.MaxBodyBytes, opts.Now)
+	es.Register(mux)
+	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("/", fallback(mux, es))
+	return httpx.Middleware(log, mux)
+}
+
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// fallback answers requests no route matched: 405 with Allow when the path
+// exists under another method, else 404, in the envelope of the surface the
+// path belongs to.
+func fallback(mux *http.ServeMux, es *elastic.API) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range methods {
+			if m == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		err := elastic.NotFound()
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			err = &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeMethodNotAllowed,
+				Message: "Method " + r.Method + " is not allowed here; use " + strings.Join(allowed, ", ") + "."}
+		}
+		es.WriteError(w, r, err)
+	})
+}
