@@ -1,0 +1,187 @@
+// Package apitest runs a real orgd HTTP server on a loopback port over a
+// fresh database, and bootstraps organizations, users and API keys for the
+// API test suites of both surfaces.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/server"
+	"github.com/orgd/orgd/store"
+)
+
+// Clock is a settable time source; it starts at the real time.
+type Clock struct{ ns atomic.Int64 }
+
+// NewClock returns a clock at the current time.
+func NewClock() *Clock {
+	c := &Clock{}
+	c.ns.Store(time.Now().UnixNano())
+	return c
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// Server is a running orgd.
+type Server struct {
+	t     testing.TB
+	URL   string
+	Svc   *orgd.Service
+	Store *store.Store
+	Clock *Clock
+	HTTP  *http.Client
+}
+
+// Option changes the limits of a Server.
+type Option func(*orgd.Limits)
+
+// Start runs orgd over a new, migrated database at databaseURL (see
+// testdb.Each) and stops it when the test ends.
+func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
+	t.Helper()
+	st := testdb.OpenURL(t, databaseURL)
+	box, err := orgd.NewBox(bytes.Repeat([]byte{7}, orgd.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := orgd.DefaultLimits()
+	for _, o := range opts {
+		o(&limits)
+	}
+	clock := NewClock()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
+	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now}))
+	t.Cleanup(ts.Close)
+	return &Server{t: t, URL: ts.URL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+func (s *Server) must(err error) {
+	s.t.Helper()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Org creates an organization.
+func (s *Server) Org(name, slug string) *orgd.Organization {
+	s.t.Helper()
+	org, err := s.Svc.CreateOrganization(context.Background(), orgd.SystemPrincipal, name, slug)
+	s.must(err)
+	return org
+}
+
+// Caller is a user with an API key.
+type Caller struct {
+	User *orgd.User
+	Key  string
+}
+
+// User creates a user and an API key for it.
+func (s *Server) User(email string, platformAdmin bool) *Caller {
+	s.t.Helper()
+	ctx := context.Background()
+	u, err := s.Svc.CreateUser(ctx, orgd.SystemPrincipal, email, "", platformAdmin)
+	s.must(err)
+	k, err := s.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", time.Time{})
+	s.must(err)
+	return &Caller{User: u, Key: k.Secret}
+}
+
+// Member creates a user with a key and makes it a member of org with role.
+func (s *Server) Member(org *orgd.Organization, email string, role orgd.Role) *Caller {
+	s.t.Helper()
+	c := s.User(email, false)
+	_, err := s.Svc.AddMember(context.Background(), orgd.SystemPrincipal, org.ID, c.User.ID, role)
+	s.must(err)
+	return c
+}
+
+// Response is an HTTP answer with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test if it cannot.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Request sends a request. auth is the whole Authorization header value
+// ("" for none); body is marshalled to JSON unless it is a string or nil.
+func (s *Server) Request(method, path string, headers map[string]string, body any) *Response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		s.must(err)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	s.must(err)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.HTTP.Do(req)
+	s.must(err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	s.must(err)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" && !(resp.StatusCode == http.StatusNoContent && len(data) == 0) {
+		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// Elastic sends a request with `Authorization: ApiKey <key>` (none if key is "").
+func (s *Server) Elastic(method, path, key string, body any) *Response {
+	s.t.Helper()
+	h := map[string]string{}
+	if key != "" {
+		h["Authorization"] = "ApiKey " + key
+	}
+	return s.Request(method, path, h, body)
+}
+
+// Engines lists the engines the suites run on.
+var Engines = testdb.Engines
