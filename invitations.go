@@ -114,7 +114,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 		if len(bad) > 0 {
 			return joinErrors(bad)
 		}
-		out, err = s.issue(ctx, tx, org, p, plans, roles, ttl, now)
+		out, err = s.issue(ctx, tx, org, p, plans, roles, ttl, req.SendEmail, now)
 		return err
 	})
 	if err != nil {
@@ -124,11 +124,12 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 }
 
 // ResendInvitation re-issues an open invitation by id: a new token and a new
-// expiry (expiresIn, or the invitation's previous lifetime), under the same
+// expiry (expiresIn, or the invitation's previous lifetime), delivered again
+// if sendEmail, under the same
 // cooldown and limits as create-or-refresh. The old token stops working.
 // Errors: organization.invitation_not_found, organization.invitation_already_used,
 // organization.invitation_already_exists (cooldown), the limits of CreateInvitations.
-func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id, expiresIn string) (*IssuedInvitation, error) {
+func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id, expiresIn string, sendEmail bool) (*IssuedInvitation, error) {
 	var out *IssuedInvitation
 	err := s.write(ctx, "resend invitation", func(tx Tx) error {
 		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
@@ -159,7 +160,7 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 			return err
 		}
 		addr := Email{Address: inv.Email, Norm: inv.EmailNorm}
-		issued, err := s.issue(ctx, tx, org, p, []issuePlan{{email: addr, existing: inv}}, inv.Roles, ttl, now)
+		issued, err := s.issue(ctx, tx, org, p, []issuePlan{{email: addr, existing: inv}}, inv.Roles, ttl, sendEmail, now)
 		if err != nil {
 			return err
 		}
@@ -228,12 +229,12 @@ func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, 
 	if err != nil {
 		return issuePlan{}, err
 	}
-	if err := s.checkCooldown(inv, now); err != nil {
-		return issuePlan{}, err
-	}
 	if !refresh {
 		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeInviteExists,
 			Message: "Invitation already sent: an open invitation exists for this address; resend it instead."}
+	}
+	if err := s.checkCooldown(inv, now); err != nil {
+		return issuePlan{}, err
 	}
 	return issuePlan{email: addr, existing: inv}, nil
 }
@@ -241,7 +242,7 @@ func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, 
 func (s *Service) checkCooldown(inv *Invitation, now time.Time) error {
 	if wait := inv.IssuedAt.Add(s.limits.RefreshCooldown).Sub(now); wait > 0 {
 		return &Error{Kind: KindConflict, Code: CodeInviteExists, RetryAfter: wait,
-			Message: fmt.Sprintf("Invitation already sent: it can be refreshed again in %s.", roundUpSeconds(wait))}
+			Message: fmt.Sprintf("Invitation already sent: it can be refreshed again in %s.", humanDuration(wait))}
 	}
 	return nil
 }
@@ -263,7 +264,7 @@ func checkInviteDomain(org *Organization, addr Email) error {
 
 // issue checks the organization's limits for plans and writes them. The
 // organization must be locked.
-func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Principal, plans []issuePlan, roles RoleAssignments, ttl time.Duration, now time.Time) ([]*IssuedInvitation, error) {
+func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Principal, plans []issuePlan, roles RoleAssignments, ttl time.Duration, sendEmail bool, now time.Time) ([]*IssuedInvitation, error) {
 	if err := s.checkMemberLimit(ctx, tx, org, plans, now); err != nil {
 		return nil, err
 	}
@@ -282,11 +283,18 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 			}
 		}
 		inv.Roles = roles
+		inv.EmailStatus, inv.EmailError = EmailNotRequested, ""
+		if sendEmail {
+			inv.EmailStatus = EmailQueued
+		}
 		inv.IssuedAt = now
 		inv.ExpiresAt = now.Add(ttl)
 		inv.TokenHash = HashSecret(token)
 		inv.TokenSealed = s.box.Seal(token, inv.TokenHash)
 		inv.OrgSlug, inv.OrgName = org.Slug, org.Name
+		if !refreshed && p.User != nil {
+			inv.InviterEmail = p.User.Email
+		}
 		var err error
 		if refreshed {
 			err = tx.ReissueInvitation(ctx, inv)
@@ -372,14 +380,19 @@ func (s *Service) checkRateLimit(ctx context.Context, tx Tx, org *Organization, 
 		wait = oldest.Add(rateWindow).Sub(now)
 	}
 	return &Error{Kind: KindRateLimited, Code: CodeInviteRateLimit, RetryAfter: wait,
-		Message: fmt.Sprintf("Request exceeds organization invitation creation rate limits: %d invitations per hour; retry in %s.", limit, roundUpSeconds(wait))}
+		Message: fmt.Sprintf("Request exceeds organization invitation creation rate limits: %d invitations per hour; retry in %s.", limit, humanDuration(wait))}
 }
 
-func roundUpSeconds(d time.Duration) time.Duration {
-	if d <= 0 {
-		return time.Second
+// humanDuration writes a wait for people: "45 seconds", "12 minutes".
+func humanDuration(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	switch {
+	case secs <= 1:
+		return "1 second"
+	case secs < 120:
+		return fmt.Sprintf("%d seconds", secs)
 	}
-	return ((d + time.Second - 1) / time.Second) * time.Second
+	return fmt.Sprintf("%d minutes", (secs+59)/60)
 }
 
 // joinErrors returns the one error of a batch, or an error that carries

@@ -77,6 +77,16 @@ const (
 	StateRevoked  InvitationState = "revoked"
 )
 
+// EmailStatus is the state of an invitation's email.
+type EmailStatus string
+
+const (
+	EmailNotRequested EmailStatus = "not_requested"
+	EmailQueued       EmailStatus = "queued"
+	EmailSent         EmailStatus = "sent"
+	EmailFailed       EmailStatus = "failed"
+)
+
 // Invitation offers an email address a membership with given roles.
 type Invitation struct {
 	ID        string
@@ -97,6 +107,8 @@ type Invitation struct {
 	ExpiresAt      time.Time
 	RespondedAt    time.Time // accepted, declined or revoked; zero while open
 	AcceptedUserID string
+	EmailStatus    EmailStatus
+	EmailError     string // why the last delivery failed
 
 	// Filled on reads.
 	InviterEmail string

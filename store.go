@@ -53,7 +53,7 @@ type Tx interface {
 
 	InsertInvitation(ctx context.Context, inv *Invitation) error
 	// ReissueInvitation stores a refreshed open invitation: its token,
-	// roles, issue and expiry times.
+	// roles, issue and expiry times and email status.
 	ReissueInvitation(ctx context.Context, inv *Invitation) error
 	// CloseInvitation moves an open invitation to a final status and reports
 	// whether it was still open: of two concurrent closes only one wins.

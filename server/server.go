@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/api/dreadnode"
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/httpx"
 )
@@ -17,7 +18,13 @@ import (
 // Options configure the handler.
 type Options struct {
 	MaxBodyBytes int64
+	PublicURL    string // where people reach orgd, for accept links
 	Now          func() time.Time
+}
+
+// surface is what the fallback needs of an API surface.
+type surface interface {
+	WriteError(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // New returns the complete HTTP handler of orgd.
@@ -28,11 +35,20 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	es := elastic.New(svc, log, opts.MaxBodyBytes, opts.Now)
 	es.Register(mux)
-	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("/", fallback(mux, es))
+	ds := dreadnode.New(svc, log, dreadnode.Options{MaxBodyBytes: opts.MaxBodyBytes, PublicURL: opts.PublicURL, Now: opts.Now})
+	ds.Register(mux)
+	mux.Handle("/", fallback(mux, func(path string) surface {
+		if isElastic(path) {
+			return es
+		}
+		return ds
+	}))
 	return httpx.Middleware(log, mux)
+}
+
+// isElastic reports whether a path belongs to the Elastic surface.
+func isElastic(path string) bool {
+	return path == "/api/v1/organizations" || strings.HasPrefix(path, "/api/v1/organizations/") || strings.HasPrefix(path, "/api/v1/users/")
 }
 
 var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
@@ -40,7 +56,7 @@ var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.Met
 // fallback answers requests no route matched: 405 with Allow when the path
 // exists under another method, else 404, in the envelope of the surface the
 // path belongs to.
-func fallback(mux *http.ServeMux, es *elastic.API) http.Handler {
+func fallback(mux *http.ServeMux, surfaceOf func(path string) surface) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allowed []string
 		for _, m := range methods {
@@ -53,12 +69,12 @@ func fallback(mux *http.ServeMux, es *elastic.API) http.Handler {
 				allowed = append(allowed, m)
 			}
 		}
-		err := elastic.NotFound()
+		err := &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."}
 		if len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			err = &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeMethodNotAllowed,
 				Message: "Method " + r.Method + " is not allowed here; use " + strings.Join(allowed, ", ") + "."}
 		}
-		es.WriteError(w, r, err)
+		surfaceOf(r.URL.Path).WriteError(w, r, err)
 	})
 }

@@ -12,19 +12,19 @@ import (
 
 const invitationColumns = `i.id, i.org_id, i.email, i.email_norm, i.inviter_id, i.role_assignments, i.status,
 	i.token_hash, i.token_sealed, i.created_at, i.issued_at, i.expires_at, i.responded_at, i.accepted_user_id,
-	o.slug, o.name, COALESCE(u.email, '')`
+	i.email_status, i.email_error, o.slug, o.name, COALESCE(u.email, '')`
 
 const invitationFrom = ` FROM invitations i JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.inviter_id`
 
 func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	var inv orgd.Invitation
 	var inviter, accepted sql.NullString
-	var roles, status string
+	var roles, status, emailStatus string
 	var created, issued, expires int64
 	var responded sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.EmailNorm, &inviter, &roles, &status,
 		&inv.TokenHash, &inv.TokenSealed, &created, &issued, &expires, &responded, &accepted,
-		&inv.OrgSlug, &inv.OrgName, &inv.InviterEmail)
+		&emailStatus, &inv.EmailError, &inv.OrgSlug, &inv.OrgName, &inv.InviterEmail)
 	if err != nil {
 		return nil, noRows(err)
 	}
@@ -32,23 +32,25 @@ func scanInvitation(row scanner) (*orgd.Invitation, error) {
 		return nil, err
 	}
 	inv.InviterID, inv.AcceptedUserID = inviter.String, accepted.String
-	inv.Status = orgd.InvitationStatus(status)
+	inv.Status, inv.EmailStatus = orgd.InvitationStatus(status), orgd.EmailStatus(emailStatus)
 	inv.CreatedAt, inv.IssuedAt, inv.ExpiresAt, inv.RespondedAt = fromUs(created), fromUs(issued), fromUs(expires), fromNullUs(responded)
 	return &inv, nil
 }
 
 func (t *tx) InsertInvitation(ctx context.Context, inv *orgd.Invitation) error {
 	_, err := t.exec(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, role_assignments, status,
-		token_hash, token_sealed, created_at, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		token_hash, token_sealed, created_at, issued_at, expires_at, email_status, email_error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		inv.ID, inv.OrgID, inv.Email, inv.EmailNorm, nullString(inv.InviterID), toJSON(inv.Roles), string(inv.Status),
-		inv.TokenHash, inv.TokenSealed, us(inv.CreatedAt), us(inv.IssuedAt), us(inv.ExpiresAt))
+		inv.TokenHash, inv.TokenSealed, us(inv.CreatedAt), us(inv.IssuedAt), us(inv.ExpiresAt), string(inv.EmailStatus), inv.EmailError)
 	return err
 }
 
 func (t *tx) ReissueInvitation(ctx context.Context, inv *orgd.Invitation) error {
 	return t.execOne(ctx, `UPDATE invitations SET role_assignments = $2, token_hash = $3, token_sealed = $4,
-		issued_at = $5, expires_at = $6 WHERE id = $1 AND status = 'open'`,
-		inv.ID, toJSON(inv.Roles), inv.TokenHash, inv.TokenSealed, us(inv.IssuedAt), us(inv.ExpiresAt))
+		issued_at = $5, expires_at = $6, email_status = $7, email_error = $8 WHERE id = $1 AND status = 'open'`,
+		inv.ID, toJSON(inv.Roles), inv.TokenHash, inv.TokenSealed, us(inv.IssuedAt), us(inv.ExpiresAt),
+		string(inv.EmailStatus), inv.EmailError)
 }
 
 func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string) (bool, error) {

@@ -34,7 +34,7 @@ func (e *env) serve(args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes}),
+		Handler:           server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.RequestTimeout,
 		WriteTimeout:      cfg.RequestTimeout,

@@ -70,7 +70,7 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
-	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now}))
+	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: "http://orgd.test"}))
 	t.Cleanup(ts.Close)
 	return &Server{t: t, URL: ts.URL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
 }

@@ -70,7 +70,10 @@ CREATE TABLE invitations (
     issued_at        BIGINT  NOT NULL,
     expires_at       BIGINT  NOT NULL,
     responded_at     BIGINT,
-    accepted_user_id TEXT
+    accepted_user_id TEXT,
+    -- The delivery of the invitation email: not_requested, queued, sent or failed.
+    email_status     TEXT    NOT NULL DEFAULT 'not_requested',
+    email_error      TEXT    NOT NULL DEFAULT ''
 );
 -- One live invitation per organization and address.
 CREATE UNIQUE INDEX invitations_one_open ON invitations (org_id, email_norm) WHERE status = 'open';

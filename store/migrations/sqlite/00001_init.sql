@@ -70,7 +70,10 @@ CREATE TABLE invitations (
     issued_at        INTEGER NOT NULL,
     expires_at       INTEGER NOT NULL,
     responded_at     INTEGER,
-    accepted_user_id TEXT
+    accepted_user_id TEXT,
+    -- The delivery of the invitation email: not_requested, queued, sent or failed.
+    email_status     TEXT    NOT NULL DEFAULT 'not_requested',
+    email_error      TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 -- One live invitation per organization and address.
 CREATE UNIQUE INDEX invitations_one_open ON invitations (org_id, email_norm) WHERE status = 'open';

@@ -1,0 +1,241 @@
+package dreadnode
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/httpx"
+)
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) error {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p.User == nil {
+		return errAuthentication
+	}
+	httpx.WriteJSON(w, http.StatusOK, userOut(p.User))
+	return nil
+}
+
+func (a *API) listUserOrganizations(w http.ResponseWriter, r *http.Request) error {
+	views, err := a.svc.ListMyOrganizations(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	out := make([]Organization, 0, len(views))
+	for _, v := range views {
+		out = append(out, organizationOut(v))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) getOrganization(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.GetOrganization(r.Context(), principal(r), r.PathValue("org"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, organizationOut(v))
+	return nil
+}
+
+// updateOrganization changes the display name and settings.
+func (a *API) updateOrganization(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.readBody(w, r, false)
+	if err != nil {
+		return err
+	}
+	u := orgd.OrganizationUpdate{
+		Name:                 b.OptionalString("name"),
+		Description:          b.OptionalString("description"),
+		AllowExternalInvites: b.OptionalBool("allow_external_invites"),
+		AllowedEmailDomains:  b.OptionalStrings("allowed_email_domains"),
+		MaxMembers:           b.OptionalInt("max_members"),
+	}
+	if err := b.Err(); err != nil {
+		return err
+	}
+	v, err := a.svc.UpdateOrganization(r.Context(), principal(r), r.PathValue("org"), u)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, organizationOut(v))
+	return nil
+}
+
+func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
+	members, err := a.svc.ListMembers(r.Context(), principal(r), r.PathValue("org"))
+	if err != nil {
+		return err
+	}
+	out := make([]Member, 0, len(members))
+	for _, m := range members {
+		out = append(out, memberOut(m))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) updateMember(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.readBody(w, r, false)
+	if err != nil {
+		return err
+	}
+	role := b.Enum("role", settableRoles, "", true)
+	if err := b.Err(); err != nil {
+		return err
+	}
+	m, err := a.svc.SetMemberRole(r.Context(), principal(r), r.PathValue("org"), r.PathValue("user_id"), orgd.Role(role))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, memberOut(m))
+	return nil
+}
+
+func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
+	removed, err := a.svc.RemoveMembers(r.Context(), principal(r), r.PathValue("org"), []string{r.PathValue("user_id")}, false)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, MemberRemoval{UserID: removed[0].UserID, OrgID: removed[0].OrgID})
+	return nil
+}
+
+// invite creates one invitation. An open invitation to the address is a
+// conflict: the caller resends it instead.
+func (a *API) invite(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.readBody(w, r, false)
+	if err != nil {
+		return err
+	}
+	email, _ := b.String("email", true)
+	role := b.Enum("role", settableRoles, string(orgd.RoleReader), false)
+	sendEmail := b.Bool("send_email", true, false)
+	expiresIn := b.ExpiresIn("expires_in")
+	if err := b.Err(); err != nil {
+		return err
+	}
+	_, issued, err := a.svc.CreateInvitations(r.Context(), principal(r), r.PathValue("org"), orgd.InviteRequest{
+		Emails: []string{email}, ExpiresIn: expiresIn, SendEmail: sendEmail,
+		Roles: orgd.RoleAssignments{Organization: []orgd.OrgRoleAssignment{{RoleID: role}}},
+	})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, a.issuedOut(issued[0], sendEmail))
+	return nil
+}
+
+// issuedOut shows a created or resent invitation, with its accept link when
+// the caller delivers it.
+func (a *API) issuedOut(inv *orgd.IssuedInvitation, sendEmail bool) Invitation {
+	out := invitationOut(inv.Invitation, a.now())
+	if !sendEmail {
+		out.AcceptURL = a.publicURL + "/invitations/" + inv.Token
+	}
+	return out
+}
+
+// invitationStates are the values of the status filter.
+var invitationStates = []string{"pending", "expired", "accepted", "declined", "revoked", "all"}
+
+func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) error {
+	var states []orgd.InvitationState
+	for _, s := range httpx.SplitCSV(r.URL.Query().Get("status")) {
+		if !slices.Contains(invitationStates, s) {
+			return invalid("query.status", "enum", "status should be one or more of "+quoteList(invitationStates)+", separated by commas")
+		}
+		if s == "all" {
+			states = nil
+			break
+		}
+		states = append(states, orgd.InvitationState(s))
+	}
+	if r.URL.Query().Get("status") == "" {
+		states = []orgd.InvitationState{orgd.StatePending}
+	}
+	_, invs, err := a.svc.ListInvitations(r.Context(), principal(r), r.PathValue("org"), states)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	out := make([]Invitation, 0, len(invs))
+	for _, inv := range invs {
+		out = append(out, invitationOut(inv, now))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) error {
+	inv, err := a.svc.RevokeInvitation(r.Context(), principal(r), r.PathValue("org"), r.PathValue("invitation_id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, invitationOut(inv, a.now()))
+	return nil
+}
+
+// resendInvitation issues a new token and expiry and delivers the
+// invitation again (or hands back its link with send_email false).
+func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.readBody(w, r, true)
+	if err != nil {
+		return err
+	}
+	sendEmail := b.Bool("send_email", true, false)
+	expiresIn := b.ExpiresIn("expires_in")
+	if err := b.Err(); err != nil {
+		return err
+	}
+	inv, err := a.svc.ResendInvitation(r.Context(), principal(r), r.PathValue("org"), r.PathValue("invitation_id"), expiresIn, sendEmail)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, a.issuedOut(inv, sendEmail))
+	return nil
+}
+
+func (a *API) listMyInvitations(w http.ResponseWriter, r *http.Request) error {
+	invs, err := a.svc.ListMyInvitations(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	out := make([]Invitation, 0, len(invs))
+	for _, inv := range invs {
+		out = append(out, invitationOut(inv, now))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// respond accepts (answering the new member) or declines (answering the
+// declined invitation) an invitation of the caller's.
+func (a *API) respond(w http.ResponseWriter, r *http.Request) error {
+	b, err := a.readBody(w, r, false)
+	if err != nil {
+		return err
+	}
+	accept := b.Bool("accept", false, true)
+	if err := b.Err(); err != nil {
+		return err
+	}
+	m, inv, err := a.svc.RespondToInvitation(r.Context(), principal(r), strings.TrimSpace(r.PathValue("invitation_id")), accept)
+	if err != nil {
+		return err
+	}
+	if accept {
+		httpx.WriteJSON(w, http.StatusOK, memberOut(m))
+		return nil
+	}
+	httpx.WriteJSON(w, http.StatusOK, invitationOut(inv, a.now()))
+	return nil
+}
