@@ -114,6 +114,9 @@ func loc(field string) []any {
 		return []any{}
 	}
 	for _, prefix := range []string{"body", "query", "path"} {
+		if field == prefix {
+			return []any{prefix}
+		}
 		if rest, ok := strings.CutPrefix(field, prefix+"."); ok {
 			return append([]any{prefix}, splitPath(rest)...)
 		}

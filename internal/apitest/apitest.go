@@ -185,3 +185,22 @@ func (s *Server) Elastic(method, path, key string, body any) *Response {
 
 // Engines lists the engines the suites run on.
 var Engines = testdb.Engines
+
+// Slug sends a request with `Authorization: Bearer <key>` (none if key is "").
+func (s *Server) Slug(method, path, key string, body any) *Response {
+	s.t.Helper()
+	h := map[string]string{}
+	if key != "" {
+		h["Authorization"] = "Bearer " + key
+	}
+	return s.Request(method, path, h, body)
+}
+
+// Want fails the test unless the response has status, printing the body.
+func (r *Response) Want(t testing.TB, status int) *Response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}
