@@ -76,7 +76,6 @@ const (
 	CodeInvalidRole       = "role_assignments.invalid_role"
 	CodeInvalidTarget     = "role_assignments.invalid_target_user_id"
 	CodeRolesForbidden    = "role_assignments.unauthorized_role_assignments"
-	CodeKeyNotFound       = "api_key.not_found"
 )
 
 // Error is the one error type of orgd. Message is safe to show to the caller;
