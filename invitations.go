@@ -309,6 +309,11 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 		if err != nil {
 			return nil, err
 		}
+		if sendEmail {
+			if err := tx.Enqueue(ctx, InvitationEmailJob{InvitationID: inv.ID, TokenHash: inv.TokenHash}); err != nil {
+				return nil, fmt.Errorf("enqueue invitation email: %w", err)
+			}
+		}
 		out = append(out, &IssuedInvitation{Invitation: inv, Token: token, Refreshed: refreshed})
 	}
 	return out, nil

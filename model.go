@@ -85,6 +85,9 @@ const (
 	EmailQueued       EmailStatus = "queued"
 	EmailSent         EmailStatus = "sent"
 	EmailFailed       EmailStatus = "failed"
+	// EmailLogged: no SMTP server is configured; the accept link was written
+	// to the server log instead.
+	EmailLogged EmailStatus = "logged"
 )
 
 // Invitation offers an email address a membership with given roles.

@@ -52,6 +52,11 @@ type Tx interface {
 	CountMembersWithRole(ctx context.Context, orgID string, roles ...Role) (int, error)
 
 	InsertInvitation(ctx context.Context, inv *Invitation) error
+	// SetEmailStatus records the delivery state of an invitation's email if
+	// the invitation is open and still has the token hash.
+	SetEmailStatus(ctx context.Context, id, tokenHash string, status EmailStatus, reason string) error
+	// Enqueue writes a job to the outbox in the transaction.
+	Enqueue(ctx context.Context, job Job) error
 	// ReissueInvitation stores a refreshed open invitation: its token,
 	// roles, issue and expiry times and email status.
 	ReissueInvitation(ctx context.Context, inv *Invitation) error

@@ -39,6 +39,15 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
+	SMTPURL          string
+	MailFrom         string
+	MailTemplatesDir string
+	SMTPTimeout      time.Duration
+	MailRetryPeriod  time.Duration
+	MailWorkers      int
+	AcceptRedirect   string
+	PageSignIn       bool
+
 	Limits orgd.Limits
 }
 
@@ -122,6 +131,39 @@ var Options = []Option{
 		durationSetter(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"shutdown-timeout", "ORGD_SHUTDOWN_TIMEOUT", "15s", "time given to requests in flight when the server stops", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+
+	{"smtp-url", "ORGD_SMTP_URL", "", "SMTP server for invitation emails: smtp://user:password@host:587 (STARTTLS when offered; ?starttls=required or ?starttls=off), smtps://... for implicit TLS (default: none; accept links are written to the log)", Server, true,
+		func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
+				return errors.New("must start with smtp:// or smtps://")
+			}
+			c.SMTPURL = v
+			return nil
+		}},
+	{"mail-from", "ORGD_MAIL_FROM", "", "sender of invitation emails, such as \"Acme <noreply@acme.example>\" (required with ORGD_SMTP_URL)", Server, false,
+		func(c *Config, v string) error { c.MailFrom = v; return nil }},
+	{"mail-templates-dir", "ORGD_MAIL_TEMPLATES_DIR", "", "directory whose invitation_subject.txt, invitation.txt or invitation.html replace the built-in email templates", Server, false,
+		func(c *Config, v string) error { c.MailTemplatesDir = v; return nil }},
+	{"smtp-timeout", "ORGD_SMTP_TIMEOUT", "30s", "time allowed for one SMTP conversation", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.SMTPTimeout })},
+	{"mail-retry-period", "ORGD_MAIL_RETRY_PERIOD", "24h", "how long temporary delivery failures are retried before an email is marked failed", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.MailRetryPeriod })},
+	{"mail-workers", "ORGD_MAIL_WORKERS", "4", "emails sent at once", Server, false,
+		intSetter(func(c *Config) *int { return &c.MailWorkers }, 1)},
+	{"accept-redirect-url", "ORGD_ACCEPT_REDIRECT_URL", "", "where the invitation page sends people after they accept (default: a success page)", Server, false,
+		func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an absolute http:// or https:// URL")
+			}
+			c.AcceptRedirect = v
+			return nil
+		}},
+	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "require people to be signed in to accept on the invitation page, instead of trusting the emailed link", Server, false,
+		boolSetter(func(c *Config) *bool { return &c.PageSignIn })},
 
 	{"invite-max-emails", "ORGD_INVITE_MAX_EMAILS", "100", "most addresses in one create-invitations request", Rules, false,
 		intSetter(func(c *Config) *int { return &c.Limits.MaxEmailsPerRequest }, 1)},
@@ -249,12 +291,23 @@ func (c *Config) resolve() error {
 			return fmt.Errorf("ORGD_SECRET_KEY: %w", err)
 		}
 	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		return errors.New("ORGD_MAIL_FROM: required when ORGD_SMTP_URL is set")
+	}
 	l := c.Limits
 	if l.MinExpiry > l.MaxExpiry || l.DefaultExpiry < l.MinExpiry || l.DefaultExpiry > l.MaxExpiry {
 		return fmt.Errorf("invitation expiry: need ORGD_INVITE_MIN_EXPIRY (%s) <= ORGD_INVITE_DEFAULT_EXPIRY (%s) <= ORGD_INVITE_MAX_EXPIRY (%s)",
 			orgd.FormatDuration(l.MinExpiry), orgd.FormatDuration(l.DefaultExpiry), orgd.FormatDuration(l.MaxExpiry))
 	}
 	return nil
+}
+
+// redactURL hides the password of a URL; "" stays "".
+func redactURL(s string) string {
+	if s == "" {
+		return "none (accept links are logged)"
+	}
+	return store.Redact(s)
 }
 
 // StorageFlags returns the flags another orgd command needs to reach the
@@ -289,5 +342,6 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir), slog.String("database", store.Redact(c.DatabaseURL)),
 		slog.String("secret_key", key), slog.String("listen", c.Listen), slog.String("public_url", c.PublicURL),
 		slog.Int("invite_rate_limit", c.Limits.InvitesPerHour), slog.Int("invite_max_emails", c.Limits.MaxEmailsPerRequest),
+		slog.String("smtp", redactURL(c.SMTPURL)),
 	)
 }

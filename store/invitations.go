@@ -53,6 +53,23 @@ func (t *tx) ReissueInvitation(ctx context.Context, inv *orgd.Invitation) error 
 		string(inv.EmailStatus), inv.EmailError)
 }
 
+func (t *tx) SetEmailStatus(ctx context.Context, id, tokenHash string, status orgd.EmailStatus, reason string) error {
+	_, err := t.exec(ctx, `UPDATE invitations SET email_status = $3, email_error = $4
+		WHERE id = $1 AND token_hash = $2 AND status = 'open'`, id, tokenHash, string(status), reason)
+	return err
+}
+
+func (t *tx) Enqueue(ctx context.Context, job orgd.Job) error {
+	sqlTx, ok := t.q.(*sql.Tx)
+	if !ok {
+		return fmt.Errorf("enqueue %s outside a write transaction", job.Kind())
+	}
+	if t.enqueue == nil {
+		return fmt.Errorf("enqueue %s: no outbox is configured", job.Kind())
+	}
+	return t.enqueue(ctx, sqlTx, job)
+}
+
 func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string) (bool, error) {
 	res, err := t.exec(ctx, `UPDATE invitations SET status = $2, responded_at = $3, accepted_user_id = $4
 		WHERE id = $1 AND status = 'open'`, id, string(status), us(at), nullString(acceptedUserID))

@@ -41,7 +41,18 @@ type Store struct {
 	read    *sql.DB
 	dialect dialect
 	target  string // the database, without credentials, for messages
+	enqueue Enqueuer
 }
+
+// Enqueuer writes a job to the outbox within a transaction.
+type Enqueuer func(ctx context.Context, tx *sql.Tx, job orgd.Job) error
+
+// SetEnqueuer sets how jobs are written to the outbox. Without one, an
+// operation that enqueues a job fails.
+func (s *Store) SetEnqueuer(e Enqueuer) { s.enqueue = e }
+
+// ReadDB returns the pool for read-only work.
+func (s *Store) ReadDB() *sql.DB { return s.read }
 
 var _ orgd.Store = (*Store)(nil)
 
@@ -223,7 +234,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(orgd.Tx) error) (err erro
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&tx{q: sqlTx, d: s.dialect, inTx: true}); err != nil {
+	if err = fn(&tx{q: sqlTx, d: s.dialect, inTx: true, enqueue: s.enqueue}); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {

@@ -20,9 +20,10 @@ type querier interface {
 
 // tx implements orgd.Tx over a transaction (writes) or a pool (reads).
 type tx struct {
-	q    querier
-	d    dialect
-	inTx bool
+	q       querier
+	d       dialect
+	inTx    bool
+	enqueue Enqueuer
 }
 
 var _ orgd.Tx = (*tx)(nil)

@@ -74,11 +74,15 @@ func (e *env) admin(args []string) error {
 		}
 		// Admin commands log only warnings: their output is for people and scripts.
 		cfg.LogLevel = max(cfg.LogLevel, slog.LevelWarn)
-		svc, st, err := e.openService(cfg, e.logger(cfg), false)
+		log := e.logger(cfg)
+		svc, st, err := e.openService(cfg, log, false)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		if _, err := openOutbox(st, log, nil, 0); err != nil {
+			return err
+		}
 		return runCmd(&adminRun{env: e, svc: svc, json: *asJSON})
 	}
 	return usageError{fmt.Sprintf("unknown admin command %q\n\n%s", path, adminUsage())}

@@ -20,12 +20,11 @@ func (e *env) migrate(args []string) error {
 		return err
 	}
 	defer st.Close()
-	applied, err := st.Migrate(e.ctx)
+	err = migrateAll(e.ctx, st, func(what string, version int64, name string) {
+		fmt.Fprintf(e.stdout, "applied %s migration %d (%s)\n", what, version, name)
+	})
 	if err != nil {
 		return err
-	}
-	for _, m := range applied {
-		fmt.Fprintf(e.stdout, "applied migration %d (%s)\n", m.Version, m.Name)
 	}
 	current, _, err := st.MigrationStatus(e.ctx)
 	if err != nil {

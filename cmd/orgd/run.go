@@ -9,9 +9,13 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/config"
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
 )
 
@@ -175,16 +179,17 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool) (*
 	return orgd.NewService(st, box, orgd.Options{Limits: cfg.Limits, Log: log}), st, nil
 }
 
+// openOutbox makes the store write jobs; with workers, it also runs them.
+func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, concurrency int) (*outbox.Outbox, error) {
+	return outbox.New(st, outbox.Options{Workers: workers, Concurrency: concurrency, Log: log,
+		RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute, PollInterval: time.Second})
+}
+
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {
 	if migrate {
-		applied, err := st.Migrate(e.ctx)
-		if err != nil {
-			return err
-		}
-		for _, m := range applied {
-			log.Info("applied migration", "version", m.Version, "name", m.Name)
-		}
-		return nil
+		return migrateAll(e.ctx, st, func(what string, version int64, name string) {
+			log.Info("applied migration", "schema", what, "version", version, "name", name)
+		})
 	}
 	current, latest, err := st.MigrationStatus(e.ctx)
 	if err != nil {
@@ -192,6 +197,32 @@ func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) erro
 	}
 	if current < latest {
 		return fmt.Errorf("the %s database is at schema version %d and this orgd needs %d: run \"orgd migrate\" (or start with --migrate)", st.Engine(), current, latest)
+	}
+	pending, err := outbox.Pending(e.ctx, st)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return fmt.Errorf("the %s database lacks the outbox tables of this orgd: run \"orgd migrate\" (or start with --migrate)", st.Engine())
+	}
+	return nil
+}
+
+// migrateAll applies orgd's migrations, then the outbox's, reporting each.
+func migrateAll(ctx context.Context, st *store.Store, report func(what string, version int64, name string)) error {
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range applied {
+		report("orgd", m.Version, m.Name)
+	}
+	versions, err := outbox.Migrate(ctx, st)
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		report("outbox", int64(v), fmt.Sprintf("river %d", v))
 	}
 	return nil
 }

@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/riverqueue/river"
+
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/config"
+	"github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/server"
 )
 
@@ -28,6 +31,26 @@ func (e *env) serve(args []string) error {
 		return err
 	}
 	defer st.Close()
+	worker, err := mailWorker(cfg, svc, log)
+	if err != nil {
+		return err
+	}
+	workers := river.NewWorkers()
+	worker.Register(workers)
+	ob, err := openOutbox(st, log, workers, cfg.MailWorkers)
+	if err != nil {
+		return err
+	}
+	if err := ob.Start(e.ctx); err != nil {
+		return fmt.Errorf("start the outbox: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := ob.Stop(ctx); err != nil {
+			log.Warn("stopping the outbox", "error", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -65,6 +88,28 @@ func (e *env) serve(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// mailWorker builds the worker of invitation emails: SMTP when configured,
+// else the log.
+func mailWorker(cfg *config.Config, svc *orgd.Service, log *slog.Logger) (*mail.Worker, error) {
+	templates, err := mail.LoadTemplates(cfg.MailTemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	opts := mail.WorkerOptions{Templates: templates, PublicURL: cfg.PublicURL, RetryPeriod: cfg.MailRetryPeriod,
+		SendTimeout: cfg.SMTPTimeout, Log: log}
+	if cfg.SMTPURL != "" {
+		sender, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom, mail.SMTPOptions{Timeout: cfg.SMTPTimeout})
+		if err != nil {
+			return nil, err
+		}
+		opts.Sender = sender
+		log.Info("invitation emails go through SMTP", "server", sender.String(), "from", cfg.MailFrom)
+	} else {
+		log.Info("no SMTP server configured (ORGD_SMTP_URL): invitation accept links will be written to this log")
+	}
+	return mail.NewWorker(svc, opts), nil
 }
 
 // printFirstKeyHint tells a newcomer how to get an API key while there is

@@ -17,7 +17,11 @@ import (
 	"time"
 
 	"github.com/orgd/orgd"
+	"github.com/riverqueue/river"
+
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/mail"
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/server"
 	"github.com/orgd/orgd/store"
 )
@@ -52,8 +56,29 @@ type Server struct {
 type Option func(*orgd.Limits)
 
 // Start runs orgd over a new, migrated database at databaseURL (see
-// testdb.Each) and stops it when the test ends.
+// testdb.Each) and stops it when the test ends. Invitation emails are
+// written to the outbox but nobody sends them; StartWithMail sends them.
 func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
+	t.Helper()
+	return StartWithMail(t, databaseURL, nil, opts...)
+}
+
+// PublicURL is the base of the accept links of a test server.
+const PublicURL = "http://orgd.test"
+
+// StartWithMail is Start with outbox workers that deliver invitation
+// emails through sender (retrying after 50 ms, giving up after retryPeriod
+// when it is not zero). A nil sender leaves the outbox without workers.
+func StartWithMail(t testing.TB, databaseURL string, sender mail.Sender, opts ...Option) *Server {
+	return start(t, databaseURL, sender, time.Hour, opts...)
+}
+
+// StartWithMailRetry is StartWithMail with a retry period.
+func StartWithMailRetry(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod time.Duration, opts ...Option) *Server {
+	return start(t, databaseURL, sender, retryPeriod, opts...)
+}
+
+func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod time.Duration, opts ...Option) *Server {
 	t.Helper()
 	st := testdb.OpenURL(t, databaseURL)
 	box, err := orgd.NewBox(bytes.Repeat([]byte{7}, orgd.KeySize))
@@ -70,7 +95,30 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
-	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: "http://orgd.test"}))
+	var workers *river.Workers
+	if sender != nil {
+		templates, err := mail.LoadTemplates("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		workers = river.NewWorkers()
+		mail.NewWorker(svc, mail.WorkerOptions{Sender: sender, Templates: templates, PublicURL: PublicURL,
+			RetryPeriod: retryPeriod, SendTimeout: 2 * time.Second, Log: log}).Register(workers)
+	}
+	ob, err := outbox.New(st, outbox.Options{Workers: workers, Concurrency: 4, Log: log,
+		RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ob.Stop(ctx)
+	})
+	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: PublicURL}))
 	t.Cleanup(ts.Close)
 	return &Server{t: t, URL: ts.URL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
 }

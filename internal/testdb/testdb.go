@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
 )
 
@@ -79,7 +80,8 @@ func Open(t testing.TB, e store.Engine) *store.Store {
 	return OpenURL(t, URL(t, e))
 }
 
-// OpenURL returns a migrated store on databaseURL, closed when the test ends.
+// OpenURL returns a store on databaseURL with orgd's and the outbox's
+// migrations applied, closed when the test ends.
 func OpenURL(t testing.TB, databaseURL string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
@@ -89,6 +91,9 @@ func OpenURL(t testing.TB, databaseURL string) *store.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outbox.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	return s

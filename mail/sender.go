@@ -1,0 +1,187 @@
+// Package mail delivers invitation emails: the templates that say who
+// invited whom to what, the SMTP sender (or, with no SMTP server, the log),
+// and the outbox worker that sends each email once, retrying temporary
+// failures and never delivering a token that has been replaced.
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Message is an email to one recipient.
+type Message struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	Link    string // the accept link the message carries, for the log sender
+}
+
+// Sender delivers messages. Its errors are temporary (worth retrying)
+// unless marked with Permanent.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// permanentError marks a failure that no retry will fix.
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks err as a failure that retrying will not fix.
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err is a failure that retrying will not fix.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// SMTP sends through an SMTP server.
+type SMTP struct {
+	host    string
+	from    string
+	options []gomail.Option
+	target  string // for logs, without credentials
+}
+
+// SMTPOptions configure an SMTP sender.
+type SMTPOptions struct {
+	Timeout   time.Duration
+	TLSConfig *tls.Config // nil: verify against the system roots
+}
+
+// NewSMTP returns a sender for an SMTP URL:
+//
+//	smtp://user:password@host:587            STARTTLS when the server offers it
+//	smtp://host:587?starttls=required        refuse a server without STARTTLS
+//	smtp://host:25?starttls=off              never STARTTLS
+//	smtps://user:password@host:465           implicit TLS
+//
+// Credentials are sent only over TLS (or to a server on localhost).
+func NewSMTP(rawURL, from string, opts SMTPOptions) (*SMTP, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("ORGD_SMTP_URL is not a URL")
+	}
+	host := u.Hostname()
+	if host == "" {
+		return nil, errors.New("ORGD_SMTP_URL has no host")
+	}
+	if err := gomail.NewMsg().From(from); err != nil {
+		return nil, fmt.Errorf("ORGD_MAIL_FROM %q is not an address: %v", from, err)
+	}
+	var options []gomail.Option
+	defaultPort := 587
+	switch u.Scheme {
+	case "smtp":
+		switch u.Query().Get("starttls") {
+		case "", "opportunistic":
+			options = append(options, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+		case "required":
+			options = append(options, gomail.WithTLSPolicy(gomail.TLSMandatory))
+		case "off":
+			options = append(options, gomail.WithTLSPolicy(gomail.NoTLS))
+			defaultPort = 25
+		default:
+			return nil, fmt.Errorf("ORGD_SMTP_URL: starttls must be required, off or opportunistic")
+		}
+	case "smtps":
+		options = append(options, gomail.WithSSL())
+		defaultPort = 465
+	default:
+		return nil, fmt.Errorf("ORGD_SMTP_URL must start with smtp:// or smtps://")
+	}
+	port := defaultPort
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
+			return nil, fmt.Errorf("ORGD_SMTP_URL has a bad port %q", p)
+		}
+	}
+	options = append(options, gomail.WithPort(port))
+	if opts.Timeout > 0 {
+		options = append(options, gomail.WithTimeout(opts.Timeout))
+	}
+	tlsConfig := opts.TLSConfig
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	tlsConfig = tlsConfig.Clone()
+	tlsConfig.ServerName = host
+	options = append(options, gomail.WithTLSConfig(tlsConfig))
+	if u.User != nil && u.User.Username() != "" {
+		password, _ := u.User.Password()
+		options = append(options, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(u.User.Username()), gomail.WithPassword(password))
+	}
+	if hello := helloName(from); hello != "" {
+		options = append(options, gomail.WithHELO(hello))
+	}
+	return &SMTP{host: host, from: from, options: options, target: u.Scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))}, nil
+}
+
+// helloName is the domain of the sender address, announced in EHLO.
+func helloName(from string) string {
+	if i := strings.LastIndexByte(from, '@'); i >= 0 {
+		return strings.TrimRight(from[i+1:], ">")
+	}
+	return ""
+}
+
+// String names the server, without credentials.
+func (s *SMTP) String() string { return s.target }
+
+// Send delivers m in one SMTP conversation. A 5xx answer is permanent;
+// everything else (4xx answers, refused or dropped connections, timeouts)
+// is temporary.
+func (s *SMTP) Send(ctx context.Context, m Message) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(s.from); err != nil {
+		return Permanent(fmt.Errorf("sender address: %w", err))
+	}
+	if err := msg.To(m.To); err != nil {
+		return Permanent(fmt.Errorf("recipient address: %w", err))
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageID()
+	msg.SetDate()
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+	client, err := gomail.NewClient(s.host, s.options...)
+	if err != nil {
+		return Permanent(fmt.Errorf("SMTP client: %w", err))
+	}
+	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		var se *gomail.SendError
+		if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 {
+			return Permanent(fmt.Errorf("%s refused the message: %w", s.target, err))
+		}
+		return fmt.Errorf("send through %s: %w", s.target, err)
+	}
+	return nil
+}
+
+// Log writes messages to the server log instead of sending them, so that a
+// server without SMTP still shows every accept link.
+type Log struct{ Logger *slog.Logger }
+
+// Send logs the recipient, subject and accept link.
+func (l Log) Send(ctx context.Context, m Message) error {
+	l.Logger.LogAttrs(ctx, slog.LevelInfo, "invitation email not sent (no SMTP server configured); accept link follows",
+		slog.String("to", m.To), slog.String("subject", m.Subject), slog.String("accept_link", m.Link))
+	return nil
+}
