@@ -51,7 +51,8 @@ const (
 	Rules                     // the limits of the rules
 )
 
-// Option is one setting.
+// Option is one setting. An option whose default is "true" or "false" is a
+// boolean flag: --migrate alone means --migrate=true.
 type Option struct {
 	Flag    string
 	Env     string
@@ -196,10 +197,31 @@ func Register(fs *flag.FlagSet, groups Group) *Loader {
 			continue
 		}
 		usage := fmt.Sprintf("%s (env %s, default %q)", o.Usage, o.Env, o.Default)
-		l.values[o.Flag] = fs.String(o.Flag, "", usage)
+		v := new(string)
+		l.values[o.Flag] = v
+		if o.isBool() {
+			fs.Var(boolFlag{v}, o.Flag, usage)
+		} else {
+			fs.StringVar(v, o.Flag, "", usage)
+		}
 	}
 	return l
 }
+
+func (o Option) isBool() bool { return o.Default == "true" || o.Default == "false" }
+
+// boolFlag is a flag that may be given without a value; its text is
+// validated by the option like any other.
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
 
 // Load builds the configuration after fs has parsed its arguments: a flag
 // that was set wins, then the environment variable, then VAR_FILE for
