@@ -68,9 +68,25 @@ var Options = []Option{
 	{"data-dir", "ORGD_DATA_DIR", "./orgd-data", "directory for the SQLite database and the generated server key", Storage, false,
 		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
 	{"database-url", "ORGD_DATABASE_URL", "", "database: postgres://... for PostgreSQL, or a SQLite file (default: orgd.db in the data directory)", Storage, true,
-		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, _, err := store.Parse(v); err != nil {
+					return err
+				}
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
 	{"secret-key", "ORGD_SECRET_KEY", "", "server key, 64 hex digits, that seals invitation tokens (default: generated into secret.key in the data directory; set it when instances share a database)", Storage, true,
-		func(c *Config, v string) error { c.SecretKey = v; return nil }},
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, err := decodeKey(v); err != nil {
+					return err
+				}
+			}
+			c.SecretKey = v
+			return nil
+		}},
 	{"db-max-conns", "ORGD_DB_MAX_CONNS", "0", "most open database connections (0: 4 per CPU for PostgreSQL)", Storage, false,
 		intSetter(func(c *Config) *int { return &c.DBMaxConns }, 0)},
 	{"log-format", "ORGD_LOG_FORMAT", "text", "log format: text or json", Storage, false,
@@ -260,16 +276,8 @@ func (c *Config) resolve() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "orgd.db")
 	}
-	if _, _, err := store.Parse(c.DatabaseURL); err != nil {
-		return fmt.Errorf("ORGD_DATABASE_URL: %w", err)
-	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
-	}
-	if c.SecretKey != "" {
-		if _, err := c.decodeKey(c.SecretKey); err != nil {
-			return fmt.Errorf("ORGD_SECRET_KEY: %w", err)
-		}
 	}
 	l := c.Limits
 	if l.MinExpiry > l.MaxExpiry || l.DefaultExpiry < l.MinExpiry || l.DefaultExpiry > l.MaxExpiry {

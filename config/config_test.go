@@ -3,6 +3,9 @@ package config_test
 import (
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/orgd/orgd/config"
@@ -57,5 +60,70 @@ func TestBooleanFlagsNeedNoValue(t *testing.T) {
 	}
 	if _, err := load(t, all, nil, "--migrate=maybe"); err == nil {
 		t.Error("--migrate=maybe was accepted")
+	}
+}
+
+// badValues holds a value every option refuses; every option needs one.
+var badValues = map[string]string{
+	"data-dir":              "",
+	"database-url":          "mysql://orgd:hunter2@db/orgd",
+	"secret-key":            "hunter2",
+	"db-max-conns":          "-1",
+	"log-format":            "xml",
+	"log-level":             "loud",
+	"listen":                "8080",
+	"public-url":            "ftp://example.com",
+	"migrate":               "maybe",
+	"max-body-bytes":        "1000",
+	"read-header-timeout":   "10",
+	"request-timeout":       "0s",
+	"idle-timeout":          "-1s",
+	"shutdown-timeout":      "soon",
+	"invite-max-emails":     "0",
+	"invite-rate-limit":     "-1",
+	"invite-cooldown":       "1y",
+	"invite-default-expiry": "x",
+	"invite-min-expiry":     "1.5h",
+	"invite-max-expiry":     "",
+	"default-max-members":   "lots",
+	"accept-any-email":      "yes please",
+}
+
+func TestValidationErrorsNameTheOption(t *testing.T) {
+	all := config.Storage | config.Server | config.Rules
+	for _, o := range config.Options {
+		bad, ok := badValues[o.Flag]
+		if !ok {
+			t.Errorf("badValues has no entry for option %s", o.Flag)
+			continue
+		}
+		check := func(from string, err error) {
+			t.Helper()
+			if err == nil {
+				t.Errorf("%s=%q was accepted", from, bad)
+				return
+			}
+			if !strings.Contains(err.Error(), from+": ") {
+				t.Errorf("%s=%q: error %q does not name %s", from, bad, err, from)
+			}
+			if o.Secret && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("%s=%q: error %q shows the secret", from, bad, err)
+			}
+		}
+		_, err := load(t, all, nil, "--"+o.Flag+"="+bad)
+		check("--"+o.Flag, err)
+		if bad == "" {
+			continue // an empty variable is an unset one
+		}
+		_, err = load(t, all, map[string]string{o.Env: bad})
+		check(o.Env, err)
+		if o.Secret {
+			file := filepath.Join(t.TempDir(), "secret")
+			if err := os.WriteFile(file, []byte(bad+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err = load(t, all, map[string]string{o.Env + "_FILE": file})
+			check(o.Env+"_FILE", err)
+		}
 	}
 }
