@@ -3,6 +3,7 @@ package config_test
 import (
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,6 +125,40 @@ func TestValidationErrorsNameTheOption(t *testing.T) {
 			}
 			_, err = load(t, all, map[string]string{o.Env + "_FILE": file})
 			check(o.Env+"_FILE", err)
+		}
+	}
+}
+
+func TestDatabasePasswordStaysOutOfMessages(t *testing.T) {
+	for _, bad := range []string{
+		"postgres://orgd:hunter2@db:notaport/orgd",
+		"postgresql://orgd:hunter2@db/orgd%zz",
+		"mysql://orgd:hunter2@db:notaport/orgd",
+		"mysql://orgd:hunter2@db/orgd",
+	} {
+		_, err := load(t, config.Storage, map[string]string{"ORGD_DATABASE_URL": bad})
+		if err == nil {
+			t.Errorf("ORGD_DATABASE_URL=%s was accepted", bad)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ORGD_DATABASE_URL=%s: error %q shows the password", bad, err)
+		}
+	}
+
+	key := strings.Repeat("ab", 32)
+	for _, good := range []string{
+		"postgres://orgd:hunter2@db:5432/orgd?sslmode=disable",
+		"postgres://orgd@db/orgd?password=hunter2",
+	} {
+		c := mustLoad(t, config.Storage, map[string]string{"ORGD_DATABASE_URL": good, "ORGD_SECRET_KEY": key})
+		var log strings.Builder
+		slog.New(slog.NewTextHandler(&log, nil)).Info("start", "config", c)
+		for what, text := range map[string]string{"log": log.String(), "StorageFlags": c.StorageFlags()} {
+			if strings.Contains(text, "hunter2") || strings.Contains(text, key) {
+				t.Errorf("%s of ORGD_DATABASE_URL=%s shows a secret: %s", what, good, text)
+			}
+		}
+		if !strings.Contains(c.StorageFlags(), "--database-url 'postgres://orgd") {
+			t.Errorf("StorageFlags() = %q, want the database URL without its password", c.StorageFlags())
 		}
 	}
 }
