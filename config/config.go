@@ -108,7 +108,7 @@ var Options = []Option{
 			c.Listen = v
 			return nil
 		}},
-	{"public-url", "ORGD_PUBLIC_URL", "", "base URL people and clients reach orgd at, for links (default: http:// and the listen address)", Server, false,
+	{"public-url", "ORGD_PUBLIC_URL", "", "base URL people and clients reach orgd at, for links (default: http:// and the listen address, with localhost for a wildcard host)", Server, false,
 		func(c *Config, v string) error {
 			if v == "" {
 				return nil
@@ -278,6 +278,13 @@ func (c *Config) resolve() error {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
+		// A wildcard address (":8080", "0.0.0.0:8080") is no address to
+		// reach; this machine is.
+		if host, port, err := net.SplitHostPort(c.Listen); err == nil {
+			if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+				c.PublicURL = "http://" + net.JoinHostPort("localhost", port)
+			}
+		}
 	}
 	l := c.Limits
 	if l.MinExpiry > l.MaxExpiry || l.DefaultExpiry < l.MinExpiry || l.DefaultExpiry > l.MaxExpiry {

@@ -162,3 +162,46 @@ func TestDatabasePasswordStaysOutOfMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestDerivedDefaults(t *testing.T) {
+	c := mustLoad(t, config.Storage|config.Server, nil)
+	if want := "sqlite:orgd-data/orgd.db"; c.DatabaseURL != want {
+		t.Errorf("default DatabaseURL = %q, want %q", c.DatabaseURL, want)
+	}
+	if want := "http://127.0.0.1:8080"; c.PublicURL != want {
+		t.Errorf("default PublicURL = %q, want %q", c.PublicURL, want)
+	}
+	if got := c.StorageFlags(); got != "" {
+		t.Errorf("default StorageFlags() = %q, want none", got)
+	}
+
+	dir := t.TempDir()
+	c = mustLoad(t, config.Storage, map[string]string{"ORGD_DATA_DIR": dir})
+	if want := "sqlite:" + filepath.Join(dir, "orgd.db"); c.DatabaseURL != want {
+		t.Errorf("DatabaseURL in %s = %q, want %q", dir, c.DatabaseURL, want)
+	}
+	if want := " --data-dir '" + dir + "'"; c.StorageFlags() != want {
+		t.Errorf("StorageFlags() = %q, want %q", c.StorageFlags(), want)
+	}
+	if want := filepath.Join(dir, config.KeyFileName); c.KeyFile() != want {
+		t.Errorf("KeyFile() = %q, want %q", c.KeyFile(), want)
+	}
+
+	for listen, want := range map[string]string{
+		"127.0.0.1:9000": "http://127.0.0.1:9000",
+		"[::1]:9000":     "http://[::1]:9000",
+		"orgd.lan:9000":  "http://orgd.lan:9000",
+		":9000":          "http://localhost:9000",
+		"0.0.0.0:9000":   "http://localhost:9000",
+		"[::]:9000":      "http://localhost:9000",
+	} {
+		c := mustLoad(t, config.Server, nil, "--listen", listen)
+		if c.PublicURL != want {
+			t.Errorf("--listen %s: PublicURL = %q, want %q", listen, c.PublicURL, want)
+		}
+	}
+	c = mustLoad(t, config.Server, map[string]string{"ORGD_PUBLIC_URL": "https://orgs.example.com/"}, "--listen", ":9000")
+	if want := "https://orgs.example.com"; c.PublicURL != want {
+		t.Errorf("PublicURL = %q, want %q", c.PublicURL, want)
+	}
+}
