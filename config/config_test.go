@@ -8,7 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/config"
 )
 
@@ -203,5 +207,107 @@ func TestDerivedDefaults(t *testing.T) {
 	c = mustLoad(t, config.Server, map[string]string{"ORGD_PUBLIC_URL": "https://orgs.example.com/"}, "--listen", ":9000")
 	if want := "https://orgs.example.com"; c.PublicURL != want {
 		t.Errorf("PublicURL = %q, want %q", c.PublicURL, want)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "database-url")
+	if err := os.WriteFile(secretFile, []byte("postgres://file@db/orgd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"default", nil, nil, "127.0.0.1:8080"},
+		{"env", map[string]string{"ORGD_LISTEN": "127.0.0.1:1"}, nil, "127.0.0.1:1"},
+		{"flag over env", map[string]string{"ORGD_LISTEN": "127.0.0.1:1"}, []string{"--listen", "127.0.0.1:2"}, "127.0.0.1:2"},
+		{"only secrets read files", map[string]string{"ORGD_LISTEN_FILE": secretFile}, nil, "127.0.0.1:8080"},
+	} {
+		c := mustLoad(t, config.Server, tc.env, tc.args...)
+		if c.Listen != tc.want {
+			t.Errorf("%s: Listen = %q, want %q", tc.name, c.Listen, tc.want)
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"file", map[string]string{"ORGD_DATABASE_URL_FILE": secretFile}, nil, "postgres://file@db/orgd"},
+		{"env over file", map[string]string{"ORGD_DATABASE_URL_FILE": secretFile, "ORGD_DATABASE_URL": "postgres://env@db/orgd"}, nil, "postgres://env@db/orgd"},
+		{"flag over env and file", map[string]string{"ORGD_DATABASE_URL_FILE": secretFile, "ORGD_DATABASE_URL": "postgres://env@db/orgd"},
+			[]string{"--database-url", "postgres://flag@db/orgd"}, "postgres://flag@db/orgd"},
+	} {
+		c := mustLoad(t, config.Storage, tc.env, tc.args...)
+		if c.DatabaseURL != tc.want {
+			t.Errorf("%s: DatabaseURL = %q, want %q", tc.name, c.DatabaseURL, tc.want)
+		}
+	}
+
+	// A variable applies to a command that has no flag for it.
+	if c := mustLoad(t, config.Storage, map[string]string{"ORGD_INVITE_RATE_LIMIT": "7"}); c.Limits.InvitesPerHour != 7 {
+		t.Errorf("InvitesPerHour = %d, want 7 from ORGD_INVITE_RATE_LIMIT", c.Limits.InvitesPerHour)
+	}
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	_, err := load(t, config.Storage, map[string]string{"ORGD_SECRET_KEY_FILE": missing})
+	if err == nil || !strings.Contains(err.Error(), "ORGD_SECRET_KEY_FILE: ") {
+		t.Errorf("a missing ORGD_SECRET_KEY_FILE: got error %v, want one that names it", err)
+	}
+}
+
+func TestDefaultsMatchTheDomain(t *testing.T) {
+	c := mustLoad(t, config.Storage|config.Server|config.Rules, nil)
+	if diff := cmp.Diff(orgd.DefaultLimits(), c.Limits); diff != "" {
+		t.Errorf("the default limits differ from orgd.DefaultLimits() (-domain +config):\n%s", diff)
+	}
+	if c.MaxBodyBytes != 1<<20 || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.Migrate {
+		t.Errorf("defaults: MaxBodyBytes %d, LogFormat %q, LogLevel %v, Migrate %v", c.MaxBodyBytes, c.LogFormat, c.LogLevel, c.Migrate)
+	}
+}
+
+func TestExpiryBounds(t *testing.T) {
+	for _, tc := range []struct {
+		min, def, max string
+		ok            bool
+	}{
+		{"1h", "72h", "30d", true},
+		{"1h", "1h", "1h", true},
+		{"2h", "2h", "1h", false},
+		{"1h", "30m", "30d", false},
+		{"1h", "31d", "30d", false},
+	} {
+		env := map[string]string{"ORGD_INVITE_MIN_EXPIRY": tc.min, "ORGD_INVITE_DEFAULT_EXPIRY": tc.def, "ORGD_INVITE_MAX_EXPIRY": tc.max}
+		c, err := load(t, config.Rules, env)
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%s <= %s <= %s: %v", tc.min, tc.def, tc.max, err)
+				continue
+			}
+			got := []time.Duration{c.Limits.MinExpiry, c.Limits.DefaultExpiry, c.Limits.MaxExpiry}
+			var want []time.Duration
+			for _, s := range []string{tc.min, tc.def, tc.max} {
+				d, _ := orgd.ParseDuration(s)
+				want = append(want, d)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("expiry limits (-want +got):\n%s", diff)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("min %s, default %s, max %s was accepted", tc.min, tc.def, tc.max)
+			continue
+		}
+		for _, name := range []string{"ORGD_INVITE_MIN_EXPIRY", "ORGD_INVITE_DEFAULT_EXPIRY", "ORGD_INVITE_MAX_EXPIRY"} {
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("min %s, default %s, max %s: error %q does not name %s", tc.min, tc.def, tc.max, err, name)
+			}
+		}
 	}
 }
