@@ -1,0 +1,84 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/orgd/orgd/internal/testdb"
+)
+
+func TestVersion(t *testing.T) {
+	r := newTestEnv(t, "").run("version")
+	if r.code != exitOK || !regexp.MustCompile(`^orgd \S+ \(go[^,]+, \w+/\w+\)\n$`).MatchString(r.stdout) {
+		t.Errorf("orgd version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string // part of stderr; for exitOK, of stdout or stderr
+	}{
+		{nil, exitUsage, "Usage:"},
+		{[]string{"frob"}, exitUsage, `unknown command "frob"`},
+		{[]string{"serve", "stray"}, exitUsage, `unexpected argument "stray"`},
+		{[]string{"serve", "--no-such-flag"}, exitUsage, "flag provided but not defined: -no-such-flag"},
+		{[]string{"serve", "--listen", "8080"}, exitUsage, "--listen: must be host:port"},
+		{[]string{"migrate", "stray"}, exitUsage, `unexpected argument "stray"`},
+		{[]string{"admin"}, exitUsage, "admin needs a command"},
+		{[]string{"admin", "org"}, exitUsage, `unknown admin command "org"`},
+		{[]string{"admin", "org", "frob"}, exitUsage, `unknown admin command "org frob"`},
+		{[]string{"admin", "org", "create"}, exitUsage, "--name is required"},
+		{[]string{"admin", "org", "create", "--name", "Acme", "stray"}, exitUsage, `unexpected argument "stray"`},
+		{[]string{"admin", "user", "create", "--name", "Ann"}, exitUsage, "--email is required"},
+		{[]string{"admin", "member", "add", "--org", "acme", "--email", "a@example.com"}, exitUsage, "--role is required"},
+		{[]string{"admin", "key", "create", "--email", "a@example.com", "--expires-in", "soon"}, exitUsage, "--expires-in: "},
+		{[]string{"-h"}, exitOK, "Usage:"},
+		{[]string{"help"}, exitOK, "Usage:"},
+		{[]string{"serve", "-h"}, exitOK, "Usage: orgd serve"},
+		{[]string{"migrate", "-h"}, exitOK, "Usage: orgd migrate"},
+		{[]string{"admin", "-h"}, exitOK, "Usage: orgd admin"},
+		{[]string{"admin", "org", "create", "-h"}, exitOK, "Usage: orgd admin org create"},
+		{[]string{"admin", "key", "create", "--help"}, exitOK, "--expires-in"},
+	} {
+		r := newTestEnv(t, "").run(tc.args...)
+		out := r.stderr
+		if tc.code == exitOK {
+			out += r.stdout
+		}
+		if r.code != tc.code || !strings.Contains(out, tc.stderr) {
+			t.Errorf("orgd %s: exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", strings.Join(tc.args, " "), r.code, tc.code, tc.stderr, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestAdminErrors(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		e := newTestEnv(t, databaseURL)
+		e.must("migrate")
+		e.must("admin", "org", "create", "--name", "Acme")
+		e.must("admin", "user", "create", "--email", "ann@example.com")
+		for _, tc := range []struct {
+			args   []string
+			stderr string
+		}{
+			{[]string{"user", "create", "--email", "ANN@example.com "}, "user.already_exists"},
+			{[]string{"user", "create", "--email", "not an address"}, "The email address is not valid"},
+			{[]string{"user", "create", "--email", "Ann <ann@example.com>"}, "The email address is not valid"},
+			{[]string{"org", "create", "--name", "Acme"}, `An organization with the key "acme" already exists`},
+			{[]string{"org", "create", "--name", "A"}, "organization.invalid_name"},
+			{[]string{"member", "add", "--org", "nope", "--email", "ann@example.com", "--role", "owner"}, "organization.not_found"},
+			{[]string{"member", "add", "--org", "acme", "--email", "bob@example.com", "--role", "owner"}, "user.not_found"},
+			{[]string{"key", "create", "--email", "bob@example.com"}, "user.not_found"},
+			{[]string{"user", "platform-admin", "--email", "bob@example.com"}, "user.not_found"},
+		} {
+			r := e.run(append([]string{"admin"}, tc.args...)...)
+			if r.code != exitError || !strings.HasPrefix(r.stderr, "orgd: ") || !strings.Contains(r.stderr, tc.stderr) || r.stdout != "" {
+				t.Errorf("orgd admin %s: exit %d, want %d with %q on stderr\nstdout:\n%s\nstderr:\n%s",
+					strings.Join(tc.args, " "), r.code, exitError, tc.stderr, r.stdout, r.stderr)
+			}
+		}
+	})
+}
