@@ -91,7 +91,8 @@ func required(name, value string) error {
 	return nil
 }
 
-// print writes v as JSON with --json, else the text for people.
+// print writes v as JSON with --json, else the text for people. The JSON
+// types print every key always, as the README's admin table lists them.
 func (a *adminRun) print(v any, text string) error {
 	if a.json {
 		enc := json.NewEncoder(a.stdout)
@@ -146,7 +147,7 @@ func adminOrgList(fs *flag.FlagSet) func(*adminRun) error {
 type userJSON struct {
 	ID            string `json:"id"`
 	Email         string `json:"email"`
-	Name          string `json:"name,omitempty"`
+	Name          string `json:"name"`
 	PlatformAdmin bool   `json:"platform_admin"`
 }
 
@@ -191,11 +192,11 @@ func adminUserPlatformAdmin(fs *flag.FlagSet) func(*adminRun) error {
 }
 
 type keyJSON struct {
-	Key       string `json:"key"`
-	UserID    string `json:"user_id"`
-	ID        string `json:"id"`
-	Prefix    string `json:"prefix"`
-	ExpiresAt string `json:"expires_at,omitempty"`
+	Key       string  `json:"key"`
+	UserID    string  `json:"user_id"`
+	ID        string  `json:"id"`
+	Prefix    string  `json:"prefix"`
+	ExpiresAt *string `json:"expires_at"` // null: no expiry
 }
 
 func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
@@ -220,7 +221,8 @@ func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
 		}
 		out := keyJSON{Key: k.Secret, UserID: k.UserID, ID: k.ID, Prefix: k.Prefix}
 		if !k.ExpiresAt.IsZero() {
-			out.ExpiresAt = k.ExpiresAt.Format(time.RFC3339)
+			at := k.ExpiresAt.Format(time.RFC3339)
+			out.ExpiresAt = &at
 		}
 		return a.print(out, fmt.Sprintf(`Created API key %s for %s. It is shown only this once:
 
@@ -235,7 +237,7 @@ type memberJSON struct {
 	OrganizationID string `json:"organization_id"`
 	UserID         string `json:"user_id"`
 	Email          string `json:"email"`
-	Name           string `json:"name,omitempty"`
+	Name           string `json:"name"`
 	Role           string `json:"role"`
 	MemberSince    string `json:"member_since"`
 }

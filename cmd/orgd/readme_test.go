@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -46,4 +47,39 @@ func TestCIRunsTheREADMETestCommand(t *testing.T) {
 	if fi, err := os.Stat("../../.ci/run"); err != nil || fi.Mode().Perm()&0o100 == 0 {
 		t.Errorf(".ci/run is not executable (%v)", err)
 	}
+}
+
+// documentedJSON returns, per admin command ("org create"), the keys the
+// README's admin table says it prints with --json, and whether it prints a
+// list of such objects.
+func documentedJSON(t *testing.T) map[string]jsonShape {
+	t.Helper()
+	row := regexp.MustCompile("^\\| `orgd admin (\\S+ \\S+)[^`]*` \\| `(\\[?)\\{([^`]*)\\}\\]?` \\|$")
+	key := regexp.MustCompile(`^"([a-z_]+)"$`)
+	shapes := map[string]jsonShape{}
+	for line := range strings.Lines(readme(t, "## From nothing to a working curl")) {
+		m := row.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		shape := jsonShape{list: m[2] == "["}
+		for k := range strings.SplitSeq(m[3], ",") {
+			km := key.FindStringSubmatch(k)
+			if km == nil {
+				t.Fatalf("README admin table: %q is not a quoted key in %q", k, line)
+			}
+			shape.keys = append(shape.keys, km[1])
+		}
+		slices.Sort(shape.keys)
+		shapes[m[1]] = shape
+	}
+	if len(shapes) == 0 {
+		t.Fatal("README.md has no admin command table")
+	}
+	return shapes
+}
+
+type jsonShape struct {
+	keys []string // sorted
+	list bool
 }

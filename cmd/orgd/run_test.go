@@ -161,3 +161,10 @@ func (s *serveProc) get(t *testing.T, path, key string) (int, string) {
 	}
 	return resp.StatusCode, string(body)
 }
+
+func (e *testEnv) decode(raw []byte, v any) {
+	e.t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		e.t.Fatalf("decode %s: %v", raw, err)
+	}
+}
