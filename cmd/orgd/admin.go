@@ -254,7 +254,7 @@ func adminMemberAdd(fs *flag.FlagSet) func(*adminRun) error {
 		}
 		r, ok := orgd.ParseRole(*role)
 		if !ok {
-			return usageError{fmt.Sprintf("--role %q is not a role; the roles are owner, organization-admin, billing-admin, contributor and reader", *role)}
+			return orgd.FieldError(orgd.CodeInvalidRole, "role", "%q is not a role; the roles are owner, organization-admin, billing-admin, contributor and reader.", *role)
 		}
 		m, err := a.svc.AddMember(a.ctx, orgd.SystemPrincipal, *org, *email, r)
 		if err != nil {

@@ -71,6 +71,7 @@ func TestAdminErrors(t *testing.T) {
 			{[]string{"org", "create", "--name", "A"}, "organization.invalid_name"},
 			{[]string{"member", "add", "--org", "nope", "--email", "ann@example.com", "--role", "owner"}, "organization.not_found"},
 			{[]string{"member", "add", "--org", "acme", "--email", "bob@example.com", "--role", "owner"}, "user.not_found"},
+			{[]string{"member", "add", "--org", "acme", "--email", "ann@example.com", "--role", "boss"}, `"boss" is not a role; the roles are owner,`},
 			{[]string{"key", "create", "--email", "bob@example.com"}, "user.not_found"},
 			{[]string{"user", "platform-admin", "--email", "bob@example.com"}, "user.not_found"},
 		} {
