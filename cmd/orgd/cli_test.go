@@ -54,6 +54,22 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+func TestFlagErrorsArePrintedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+		{[]string{"migrate", "--data-dir"}, "flag needs an argument: -data-dir"},
+		{[]string{"admin", "org", "create", "--name"}, "flag needs an argument: -name"},
+	} {
+		r := newTestEnv(t, "").run(tc.args...)
+		if r.code != exitUsage || strings.Count(r.stderr, tc.msg) != 1 || !strings.HasSuffix(r.stderr, "\norgd: "+tc.msg+"\n") {
+			t.Errorf("orgd %s: exit %d, want %d with the usage, then %q once:\n%s", strings.Join(tc.args, " "), r.code, exitUsage, tc.msg, r.stderr)
+		}
+	}
+}
+
 func TestAdminErrors(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		e := newTestEnv(t, databaseURL)
