@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/config"
 	"github.com/orgd/orgd/internal/testdb"
@@ -140,5 +144,68 @@ func TestServeOnPostgresNeedsMigrations(t *testing.T) {
 	latestVersion(t, e.vars["ORGD_DATABASE_URL"])
 	if code := s.stop(); code != exitOK {
 		t.Errorf("serve --migrate exited with %d\n%s", code, s.stderr)
+	}
+}
+
+// TestServeFinishesRequestsInFlight stops serve while a request is being
+// read and checks that the request still succeeds.
+func TestServeFinishesRequestsInFlight(t *testing.T) {
+	e := newTestEnv(t, "")
+	s := e.serve()
+	var org orgJSON
+	var key keyJSON
+	e.mustJSON(&org, "admin", "org", "create", "--name", "Acme")
+	e.must("admin", "user", "create", "--email", "ann@example.com")
+	e.must("admin", "member", "add", "--org", "acme", "--email", "ann@example.com", "--role", "owner")
+	e.mustJSON(&key, "admin", "key", "create", "--email", "ann@example.com")
+
+	// With Expect: 100-continue the server says when the handler starts
+	// reading the body, which the test holds back until serve is stopping.
+	body, sendBody := io.Pipe()
+	reading := make(chan struct{})
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{Got100Continue: func() { close(reading) }})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/api/v1/organizations/"+org.ID+"/invitations", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "ApiKey "+key.Key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Hour}}
+	defer client.CloseIdleConnections()
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			answers <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answers <- answer{resp.StatusCode, string(b), err}
+	}()
+	select {
+	case <-reading:
+	case a := <-answers:
+		t.Fatalf("the server answered before reading the body: %+v", a)
+	case <-time.After(time.Minute):
+		t.Fatal("the server did not start reading the body within a minute")
+	}
+
+	s.cancel() // as SIGTERM does
+	if _, err := io.WriteString(sendBody, `{"emails":["bob@example.com"]}`); err != nil {
+		t.Fatal(err)
+	}
+	sendBody.Close()
+	if a := <-answers; a.err != nil || a.status != http.StatusCreated {
+		t.Errorf("a request in flight when serve stopped: %d %s %v, want 201", a.status, a.body, a.err)
+	}
+	if code := s.stop(); code != exitOK {
+		t.Errorf("serve exited with %d\n%s", code, s.stderr)
 	}
 }
