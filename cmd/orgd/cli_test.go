@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,7 +36,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"admin", "org", "create", "--name", "Acme", "stray"}, exitUsage, `unexpected argument "stray"`},
 		{[]string{"admin", "user", "create", "--name", "Ann"}, exitUsage, "--email is required"},
 		{[]string{"admin", "member", "add", "--org", "acme", "--email", "a@example.com"}, exitUsage, "--role is required"},
-		{[]string{"admin", "key", "create", "--email", "a@example.com", "--expires-in", "soon"}, exitUsage, "--expires-in: "},
+		{[]string{"admin", "key", "create", "--email", "a@example.com", "--expires-in", "soon"}, exitUsage, `invalid value "soon" for flag -expires-in`},
+		{[]string{"admin", "key", "create", "--email", "a@example.com", "--expires-in", "0s"}, exitUsage, "the lifetime must be positive"},
 		{[]string{"-h"}, exitOK, "Usage:"},
 		{[]string{"help"}, exitOK, "Usage:"},
 		{[]string{"serve", "-h"}, exitOK, "Usage: orgd serve"},
@@ -43,7 +46,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"admin", "org", "create", "-h"}, exitOK, "Usage: orgd admin org create"},
 		{[]string{"admin", "key", "create", "--help"}, exitOK, "--expires-in"},
 	} {
-		r := newTestEnv(t, "").run(tc.args...)
+		e := newTestEnv(t, "")
+		dataDir := filepath.Join(e.vars["ORGD_DATA_DIR"], "data")
+		e.vars["ORGD_DATA_DIR"] = dataDir
+		r := e.run(tc.args...)
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Errorf("orgd %s created the data directory (stat: %v)", strings.Join(tc.args, " "), err)
+		}
 		out := r.stderr
 		if tc.code == exitOK {
 			out += r.stdout
