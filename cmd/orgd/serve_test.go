@@ -36,13 +36,7 @@ func TestServe(t *testing.T) {
 			t.Errorf("serve without users should print the first-key hint with %q; it printed:\n%s", hint, out)
 		}
 
-		var org orgJSON
-		var user userJSON
-		var key keyJSON
-		e.mustJSON(&org, "admin", "org", "create", "--name", "Acme")
-		e.mustJSON(&user, "admin", "user", "create", "--email", "ann@example.com")
-		e.must("admin", "member", "add", "--org", "acme", "--email", "ann@example.com", "--role", "owner")
-		e.mustJSON(&key, "admin", "key", "create", "--email", "ann@example.com")
+		org, key := e.bootstrap()
 
 		status, body := s.get(t, "/api/v1/organizations", key.Key)
 		if status != 200 || !strings.Contains(body, `"id":"`+org.ID+`"`) {
@@ -80,6 +74,19 @@ func TestServe(t *testing.T) {
 			t.Errorf("serve exited with %d\n%s", code, s.stderr)
 		}
 	})
+}
+
+// bootstrap runs the README's admin commands: an organization "acme", its
+// owner ann@example.com and a key for her.
+func (e *testEnv) bootstrap() (orgJSON, keyJSON) {
+	e.t.Helper()
+	var org orgJSON
+	var key keyJSON
+	e.mustJSON(&org, "admin", "org", "create", "--name", "Acme")
+	e.must("admin", "user", "create", "--email", "ann@example.com")
+	e.must("admin", "member", "add", "--org", "acme", "--email", "ann@example.com", "--role", "owner")
+	e.mustJSON(&key, "admin", "key", "create", "--email", "ann@example.com")
+	return org, key
 }
 
 func TestServeReportsABusyAddress(t *testing.T) {
@@ -152,12 +159,7 @@ func TestServeOnPostgresNeedsMigrations(t *testing.T) {
 func TestServeFinishesRequestsInFlight(t *testing.T) {
 	e := newTestEnv(t, "")
 	s := e.serve()
-	var org orgJSON
-	var key keyJSON
-	e.mustJSON(&org, "admin", "org", "create", "--name", "Acme")
-	e.must("admin", "user", "create", "--email", "ann@example.com")
-	e.must("admin", "member", "add", "--org", "acme", "--email", "ann@example.com", "--role", "owner")
-	e.mustJSON(&key, "admin", "key", "create", "--email", "ann@example.com")
+	org, key := e.bootstrap()
 
 	// With Expect: 100-continue the server says when the handler starts
 	// reading the body, which the test holds back until serve is stopping.
