@@ -60,7 +60,8 @@ const (
 	Rules                     // the limits of the rules
 )
 
-// Option is one setting.
+// Option is one setting. An option whose default is "true" or "false" is a
+// boolean flag: --migrate alone means --migrate=true.
 type Option struct {
 	Flag    string
 	Env     string
@@ -76,9 +77,25 @@ var Options = []Option{
 	{"data-dir", "ORGD_DATA_DIR", "./orgd-data", "directory for the SQLite database and the generated server key", Storage, false,
 		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
 	{"database-url", "ORGD_DATABASE_URL", "", "database: postgres://... for PostgreSQL, or a SQLite file (default: orgd.db in the data directory)", Storage, true,
-		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, _, err := store.Parse(v); err != nil {
+					return err
+				}
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
 	{"secret-key", "ORGD_SECRET_KEY", "", "server key, 64 hex digits, that seals invitation tokens (default: generated into secret.key in the data directory; set it when instances share a database)", Storage, true,
-		func(c *Config, v string) error { c.SecretKey = v; return nil }},
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, err := decodeKey(v); err != nil {
+					return err
+				}
+			}
+			c.SecretKey = v
+			return nil
+		}},
 	{"db-max-conns", "ORGD_DB_MAX_CONNS", "0", "most open database connections (0: 4 per CPU for PostgreSQL)", Storage, false,
 		intSetter(func(c *Config) *int { return &c.DBMaxConns }, 0)},
 	{"log-format", "ORGD_LOG_FORMAT", "text", "log format: text or json", Storage, false,
@@ -100,7 +117,7 @@ var Options = []Option{
 			c.Listen = v
 			return nil
 		}},
-	{"public-url", "ORGD_PUBLIC_URL", "", "base URL people and clients reach orgd at, for links (default: http:// and the listen address)", Server, false,
+	{"public-url", "ORGD_PUBLIC_URL", "", "base URL people and clients reach orgd at, for links (default: http:// and the listen address, with localhost for a wildcard host)", Server, false,
 		func(c *Config, v string) error {
 			if v == "" {
 				return nil
@@ -238,10 +255,31 @@ func Register(fs *flag.FlagSet, groups Group) *Loader {
 			continue
 		}
 		usage := fmt.Sprintf("%s (env %s, default %q)", o.Usage, o.Env, o.Default)
-		l.values[o.Flag] = fs.String(o.Flag, "", usage)
+		v := new(string)
+		l.values[o.Flag] = v
+		if o.isBool() {
+			fs.Var(boolFlag{v}, o.Flag, usage)
+		} else {
+			fs.StringVar(v, o.Flag, "", usage)
+		}
 	}
 	return l
 }
+
+func (o Option) isBool() bool { return o.Default == "true" || o.Default == "false" }
+
+// boolFlag is a flag that may be given without a value; its text is
+// validated by the option like any other.
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
 
 // Load builds the configuration after fs has parsed its arguments: a flag
 // that was set wins, then the environment variable, then VAR_FILE for
@@ -280,15 +318,14 @@ func (c *Config) resolve() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "orgd.db")
 	}
-	if _, _, err := store.Parse(c.DatabaseURL); err != nil {
-		return fmt.Errorf("ORGD_DATABASE_URL: %w", err)
-	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
-	}
-	if c.SecretKey != "" {
-		if _, err := c.decodeKey(c.SecretKey); err != nil {
-			return fmt.Errorf("ORGD_SECRET_KEY: %w", err)
+		// A wildcard address (":8080", "0.0.0.0:8080") is no address to
+		// reach; this machine is.
+		if host, port, err := net.SplitHostPort(c.Listen); err == nil {
+			if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+				c.PublicURL = "http://" + net.JoinHostPort("localhost", port)
+			}
 		}
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {

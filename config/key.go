@@ -15,7 +15,7 @@ import (
 // KeyFileName is the server key file in the data directory.
 const KeyFileName = "secret.key"
 
-func (c *Config) decodeKey(text string) ([]byte, error) {
+func decodeKey(text string) ([]byte, error) {
 	key, err := hex.DecodeString(strings.TrimSpace(text))
 	if err != nil || len(key) != orgd.KeySize {
 		return nil, fmt.Errorf("must be %d hex digits (generate one with: openssl rand -hex %d)", 2*orgd.KeySize, orgd.KeySize)
@@ -32,12 +32,12 @@ func (c *Config) KeyFile() string { return filepath.Join(c.DataDir, KeyFileName)
 // a temporary file and linked into place only if none exists yet.
 func (c *Config) LoadKey() (key []byte, created bool, err error) {
 	if c.SecretKey != "" {
-		key, err := c.decodeKey(c.SecretKey)
+		key, err := decodeKey(c.SecretKey)
 		return key, false, err
 	}
 	path := c.KeyFile()
 	if b, err := os.ReadFile(path); err == nil {
-		key, err := c.decodeKey(string(b))
+		key, err := decodeKey(string(b))
 		if err != nil {
 			return nil, false, fmt.Errorf("server key file %s: %w", path, err)
 		}

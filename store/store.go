@@ -68,7 +68,8 @@ func Parse(databaseURL string) (Engine, string, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		if _, err := url.Parse(databaseURL); err != nil {
-			return "", "", fmt.Errorf("the PostgreSQL URL is not valid: %w", err)
+			// The parse error quotes the whole URL, password included.
+			return "", "", fmt.Errorf("the PostgreSQL URL %q is not valid (percent-encode special characters in the user name and password)", Redact(databaseURL))
 		}
 		return Postgres, databaseURL, nil
 	case strings.HasPrefix(databaseURL, "sqlite://"):
@@ -85,14 +86,25 @@ func Parse(databaseURL string) (Engine, string, error) {
 	return SQLite, databaseURL, nil
 }
 
-// Redact hides the password of a database URL.
+// Redact hides the password of a database URL, in its user information or
+// its query. Of a URL that does not parse it hides all user information.
 func Redact(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
-	if err != nil || u.User == nil {
+	if err != nil {
+		scheme, rest, ok := strings.Cut(databaseURL, "://")
+		if at := strings.LastIndex(rest, "@"); ok && at >= 0 {
+			return scheme + "://xxxxx" + rest[at:]
+		}
 		return databaseURL
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -72,6 +73,9 @@ func (e *env) admin(args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := checkRequired(fs); err != nil {
+			return err
+		}
 		// Admin commands log only warnings: their output is for people and scripts.
 		cfg.LogLevel = max(cfg.LogLevel, slog.LevelWarn)
 		log := e.logger(cfg)
@@ -88,14 +92,20 @@ func (e *env) admin(args []string) error {
 	return usageError{fmt.Sprintf("unknown admin command %q\n\n%s", path, adminUsage())}
 }
 
-func required(name, value string) error {
-	if strings.TrimSpace(value) == "" {
-		return usageError{"--" + name + " is required"}
-	}
-	return nil
+// checkRequired refuses a command whose flag marked "(required)" in its
+// usage is missing, before the command touches the database.
+func checkRequired(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err == nil && strings.HasSuffix(f.Usage, "(required)") && strings.TrimSpace(f.Value.String()) == "" {
+			err = usageError{"--" + f.Name + " is required"}
+		}
+	})
+	return err
 }
 
-// print writes v as JSON with --json, else the text for people.
+// print writes v as JSON with --json, else the text for people. The JSON
+// types print every key always, as the README's admin table lists them.
 func (a *adminRun) print(v any, text string) error {
 	if a.json {
 		enc := json.NewEncoder(a.stdout)
@@ -116,9 +126,6 @@ func adminOrgCreate(fs *flag.FlagSet) func(*adminRun) error {
 	name := fs.String("name", "", "organization name, 2 to 30 characters (required)")
 	slug := fs.String("slug", "", "organization key used in slug API paths (default: derived from the name)")
 	return func(a *adminRun) error {
-		if err := required("name", *name); err != nil {
-			return err
-		}
 		org, err := a.svc.CreateOrganization(a.ctx, orgd.SystemPrincipal, *name, *slug)
 		if err != nil {
 			return err
@@ -150,7 +157,7 @@ func adminOrgList(fs *flag.FlagSet) func(*adminRun) error {
 type userJSON struct {
 	ID            string `json:"id"`
 	Email         string `json:"email"`
-	Name          string `json:"name,omitempty"`
+	Name          string `json:"name"`
 	PlatformAdmin bool   `json:"platform_admin"`
 }
 
@@ -159,9 +166,6 @@ func adminUserCreate(fs *flag.FlagSet) func(*adminRun) error {
 	name := fs.String("name", "", "full name")
 	admin := fs.Bool("platform-admin", false, "make the user a platform administrator, who may act on every organization")
 	return func(a *adminRun) error {
-		if err := required("email", *email); err != nil {
-			return err
-		}
 		u, err := a.svc.CreateUser(a.ctx, orgd.SystemPrincipal, *email, *name, *admin)
 		if err != nil {
 			return err
@@ -179,9 +183,6 @@ func adminUserPlatformAdmin(fs *flag.FlagSet) func(*adminRun) error {
 	email := fs.String("email", "", "email address or id of the user (required)")
 	revoke := fs.Bool("revoke", false, "take the platform administrator role away")
 	return func(a *adminRun) error {
-		if err := required("email", *email); err != nil {
-			return err
-		}
 		u, err := a.svc.SetPlatformAdmin(a.ctx, orgd.SystemPrincipal, *email, !*revoke)
 		if err != nil {
 			return err
@@ -195,28 +196,28 @@ func adminUserPlatformAdmin(fs *flag.FlagSet) func(*adminRun) error {
 }
 
 type keyJSON struct {
-	Key       string `json:"key"`
-	UserID    string `json:"user_id"`
-	ID        string `json:"id"`
-	Prefix    string `json:"prefix"`
-	ExpiresAt string `json:"expires_at,omitempty"`
+	Key       string  `json:"key"`
+	UserID    string  `json:"user_id"`
+	ID        string  `json:"id"`
+	Prefix    string  `json:"prefix"`
+	ExpiresAt *string `json:"expires_at"` // null: no expiry
 }
 
 func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
 	email := fs.String("email", "", "email address or id of the key's user (required)")
 	name := fs.String("name", "", "a name to recognise the key by")
-	expiresIn := fs.String("expires-in", "", `lifetime such as "90d" (default: no expiry)`)
-	return func(a *adminRun) error {
-		if err := required("email", *email); err != nil {
-			return err
+	var lifetime time.Duration
+	fs.Func("expires-in", `lifetime such as "90d" (default: no expiry)`, func(v string) (err error) {
+		lifetime, err = orgd.ParseDuration(v)
+		if err == nil && lifetime <= 0 {
+			err = errors.New("the lifetime must be positive")
 		}
+		return err
+	})
+	return func(a *adminRun) error {
 		var expires time.Time
-		if *expiresIn != "" {
-			d, err := orgd.ParseDuration(*expiresIn)
-			if err != nil {
-				return usageError{"--expires-in: " + err.Error()}
-			}
-			expires = time.Now().Add(d)
+		if lifetime > 0 {
+			expires = time.Now().Add(lifetime)
 		}
 		k, err := a.svc.CreateAPIKey(a.ctx, orgd.SystemPrincipal, *email, *name, expires)
 		if err != nil {
@@ -224,7 +225,8 @@ func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
 		}
 		out := keyJSON{Key: k.Secret, UserID: k.UserID, ID: k.ID, Prefix: k.Prefix}
 		if !k.ExpiresAt.IsZero() {
-			out.ExpiresAt = k.ExpiresAt.Format(time.RFC3339)
+			at := k.ExpiresAt.Format(time.RFC3339)
+			out.ExpiresAt = &at
 		}
 		return a.print(out, fmt.Sprintf(`Created API key %s for %s. It is shown only this once:
 
@@ -239,7 +241,7 @@ type memberJSON struct {
 	OrganizationID string `json:"organization_id"`
 	UserID         string `json:"user_id"`
 	Email          string `json:"email"`
-	Name           string `json:"name,omitempty"`
+	Name           string `json:"name"`
 	Role           string `json:"role"`
 	MemberSince    string `json:"member_since"`
 }
@@ -249,14 +251,9 @@ func adminMemberAdd(fs *flag.FlagSet) func(*adminRun) error {
 	email := fs.String("email", "", "email address or id of an existing user (required)")
 	role := fs.String("role", "", "organization role: owner, organization-admin, billing-admin, contributor or reader (required)")
 	return func(a *adminRun) error {
-		for _, f := range []struct{ name, v string }{{"org", *org}, {"email", *email}, {"role", *role}} {
-			if err := required(f.name, f.v); err != nil {
-				return err
-			}
-		}
 		r, ok := orgd.ParseRole(*role)
 		if !ok {
-			return usageError{fmt.Sprintf("--role %q is not a role; the roles are owner, organization-admin, billing-admin, contributor and reader", *role)}
+			return orgd.FieldError(orgd.CodeInvalidRole, "role", "%q is not a role; the roles are owner, organization-admin, billing-admin, contributor and reader.", *role)
 		}
 		m, err := a.svc.AddMember(a.ctx, orgd.SystemPrincipal, *org, *email, r)
 		if err != nil {

@@ -114,10 +114,12 @@ func versionString() string {
 // newFlags returns a flag set whose errors are returned, not printed twice.
 func (e *env) newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard) // parse errors are printed by exitCode
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(e.stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }

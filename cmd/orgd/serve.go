@@ -56,6 +56,10 @@ func (e *env) serve(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	// Requests keep their context while the server drains them at shutdown;
+	// it ends only for those that outlast the shutdown timeout.
+	base, cancelRequests := context.WithCancel(context.WithoutCancel(e.ctx))
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -64,7 +68,7 @@ func (e *env) serve(args []string) error {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return e.ctx },
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	log.Info("orgd started", "version", versionString(), "config", cfg)
 	fmt.Fprintf(e.stdout, "orgd %s listening on http://%s (%s database %s)\n", versionString(), ln.Addr(), st.Engine(), st.Target())
@@ -81,6 +85,8 @@ func (e *env) serve(args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
+		cancelRequests()
+		srv.Close()
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orgd/orgd/internal/testdb"
+)
+
+// TestAdminText checks that without --json the commands print for people.
+func TestAdminText(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		e := newTestEnv(t, databaseURL)
+		e.must("migrate")
+		for _, tc := range []struct {
+			args []string
+			want []string
+		}{
+			{[]string{"org", "create", "--name", "Acme Corp"}, []string{`Created organization "Acme Corp"`, "slug: acme-corp"}},
+			{[]string{"org", "list"}, []string{"ID", "SLUG", "NAME", "acme-corp", "Acme Corp"}},
+			{[]string{"user", "create", "--email", "Ann@Example.com", "--platform-admin"}, []string{"Created user Ann@Example.com (platform administrator)", "id: "}},
+			{[]string{"user", "platform-admin", "--email", "ann@example.com", "--revoke"}, []string{"Ann@Example.com is no longer a platform administrator"}},
+			{[]string{"member", "add", "--org", "acme-corp", "--email", "ann@example.com", "--role", "organization-admin"}, []string{"Ann@Example.com is now a member of acme-corp with the role organization-admin"}},
+			{[]string{"key", "create", "--email", "ann@example.com"}, []string{"shown only this once", "\n  orgd_", `"Authorization: ApiKey <key>"`}},
+		} {
+			out := e.must(append([]string{"admin"}, tc.args...)...)
+			if json.Valid([]byte(out)) {
+				t.Errorf("orgd admin %s printed JSON without --json:\n%s", strings.Join(tc.args, " "), out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("orgd admin %s printed\n%s\nwant %q in it", strings.Join(tc.args, " "), out, w)
+				}
+			}
+		}
+	})
+}
+
+// TestAdminJSON checks that every admin command prints with --json exactly
+// the keys the README's table documents, whatever the data.
+func TestAdminJSON(t *testing.T) {
+	documented := documentedJSON(t)
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		e := newTestEnv(t, databaseURL)
+		e.must("migrate")
+		ran := map[string]bool{}
+		// admin runs an admin command with --json, checks its keys and
+		// decodes its output into v.
+		admin := func(v any, args ...string) {
+			t.Helper()
+			command := args[0] + " " + args[1]
+			ran[command] = true
+			var raw json.RawMessage
+			e.mustJSON(&raw, append([]string{"admin"}, args...)...)
+			shape, ok := documented[command]
+			if !ok {
+				t.Fatalf("README's admin table does not document %q", command)
+			}
+			var objects []map[string]json.RawMessage
+			if shape.list {
+				e.decode(raw, &objects)
+			} else {
+				objects = make([]map[string]json.RawMessage, 1)
+				e.decode(raw, &objects[0])
+			}
+			for _, o := range objects {
+				if keys := slices.Sorted(maps.Keys(o)); !slices.Equal(keys, shape.keys) {
+					t.Errorf("orgd admin %s --json printed the keys %q, README documents %q", strings.Join(args, " "), keys, shape.keys)
+				}
+			}
+			e.decode(raw, v)
+		}
+
+		var org orgJSON
+		admin(&org, "org", "create", "--name", "Acme")
+		if org.Slug != "acme" || org.Name != "Acme" || org.ID == "" {
+			t.Errorf("org create: %+v", org)
+		}
+		var orgs []orgJSON
+		admin(&orgs, "org", "list")
+		if len(orgs) != 1 || orgs[0] != org {
+			t.Errorf("org list: %+v, want [%+v]", orgs, org)
+		}
+
+		var ann, bob userJSON
+		admin(&ann, "user", "create", "--email", "Ann@example.com")
+		admin(&bob, "user", "create", "--email", "bob@example.com", "--name", "Bob", "--platform-admin")
+		if ann.Email != "Ann@example.com" || ann.Name != "" || ann.PlatformAdmin || bob.Name != "Bob" || !bob.PlatformAdmin {
+			t.Errorf("user create: %+v and %+v", ann, bob)
+		}
+		var annAdmin userJSON
+		admin(&annAdmin, "user", "platform-admin", "--email", "ann@example.com")
+		if annAdmin.ID != ann.ID || !annAdmin.PlatformAdmin {
+			t.Errorf("user platform-admin: %+v", annAdmin)
+		}
+
+		for _, u := range []userJSON{ann, bob} {
+			var m memberJSON
+			admin(&m, "member", "add", "--org", "acme", "--email", u.Email, "--role", "owner")
+			if m.OrganizationID != org.ID || m.UserID != u.ID || m.Email != u.Email || m.Name != u.Name || m.Role != "owner" || m.MemberSince == "" {
+				t.Errorf("member add %s: %+v", u.Email, m)
+			}
+		}
+
+		var key, expiring keyJSON
+		admin(&key, "key", "create", "--email", "ann@example.com")
+		admin(&expiring, "key", "create", "--email", bob.ID, "--name", "ci", "--expires-in", "90d")
+		if key.UserID != ann.ID || !strings.HasPrefix(key.Key, key.Prefix) || !strings.HasPrefix(key.Key, "orgd_") || key.ExpiresAt != nil {
+			t.Errorf("key create: %+v", key)
+		}
+		if expiring.UserID != bob.ID || expiring.ExpiresAt == nil {
+			t.Errorf("key create --expires-in 90d: %+v", expiring)
+		}
+
+		for command := range documented {
+			if !ran[command] {
+				t.Errorf("the README documents orgd admin %s, which this test does not run", command)
+			}
+		}
+	})
+}
