@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -158,9 +159,25 @@ var Options = []Option{
 			return nil
 		}},
 	{"mail-from", "ORGD_MAIL_FROM", "", "sender of invitation emails, such as \"Acme <noreply@acme.example>\" (required with ORGD_SMTP_URL)", Server, false,
-		func(c *Config, v string) error { c.MailFrom = v; return nil }},
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, err := mail.ParseAddress(v); err != nil {
+					return errors.New(`must be an address such as "noreply@acme.example" or "Acme <noreply@acme.example>"`)
+				}
+			}
+			c.MailFrom = v
+			return nil
+		}},
 	{"mail-templates-dir", "ORGD_MAIL_TEMPLATES_DIR", "", "directory whose invitation_subject.txt, invitation.txt or invitation.html replace the built-in email templates", Server, false,
-		func(c *Config, v string) error { c.MailTemplatesDir = v; return nil }},
+		func(c *Config, v string) error {
+			if v != "" {
+				if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
+					return errors.New("must be an existing directory")
+				}
+			}
+			c.MailTemplatesDir = v
+			return nil
+		}},
 	{"smtp-timeout", "ORGD_SMTP_TIMEOUT", "30s", "time allowed for one SMTP conversation", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.SMTPTimeout })},
 	{"mail-retry-period", "ORGD_MAIL_RETRY_PERIOD", "24h", "how long temporary delivery failures are retried before an email is marked failed", Server, false,

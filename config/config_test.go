@@ -92,6 +92,14 @@ var badValues = map[string]string{
 	"invite-max-expiry":     "",
 	"default-max-members":   "lots",
 	"accept-any-email":      "yes please",
+	"smtp-url":              "http://user:hunter2@mail.example",
+	"mail-from":             "not an address",
+	"mail-templates-dir":    "/no/such/directory",
+	"smtp-timeout":          "0s",
+	"mail-retry-period":     "a while",
+	"mail-workers":          "0",
+	"accept-redirect-url":   "/relative",
+	"page-require-signin":   "sometimes",
 }
 
 func TestValidationErrorsNameTheOption(t *testing.T) {

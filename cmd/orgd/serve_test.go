@@ -123,7 +123,7 @@ func TestMigrate(t *testing.T) {
 		first := e.must("migrate")
 		latest := latestVersion(t, databaseURL)
 		want := fmt.Sprintf("is at schema version %d\n", latest)
-		if !strings.Contains(first, "applied migration 1 (") || !strings.HasSuffix(first, want) {
+		if !strings.Contains(first, "applied orgd migration 1 (") || !strings.Contains(first, "applied outbox migration") || !strings.HasSuffix(first, want) {
 			t.Errorf("the first migrate printed:\n%s\nwant applied migrations and %q", first, want)
 		}
 		second := e.must("migrate")
