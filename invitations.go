@@ -442,6 +442,13 @@ func invitationClosedError(inv *Invitation) error {
 // oldest first. Organization owners and admins may.
 // Errors: organization.not_found, organization.invalid_access.
 func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef string, states []InvitationState) (*Organization, []*Invitation, error) {
+	return s.FilterInvitations(ctx, p, orgRef, InvitationFilter{States: states})
+}
+
+// FilterInvitations lists an organization's invitations that match f (its
+// Now is set by the service), oldest first. Organization owners and admins
+// may. Errors: as ListInvitations.
+func (s *Service) FilterInvitations(ctx context.Context, p *Principal, orgRef string, f InvitationFilter) (*Organization, []*Invitation, error) {
 	var org *Organization
 	var out []*Invitation
 	err := s.read(ctx, "list invitations", func(tx Tx) error {
@@ -449,11 +456,15 @@ func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef stri
 		if org, _, err = access(ctx, tx, p, orgRef, ActManageInvitations); err != nil {
 			return err
 		}
-		out, err = tx.ListInvitations(ctx, org.ID, InvitationFilter{States: states, Now: s.clock()})
+		f.Now = s.clock()
+		out, err = tx.ListInvitations(ctx, org.ID, f)
 		return err
 	})
 	return org, out, err
 }
+
+// EmailStatuses lists every state an invitation's email can be in.
+var EmailStatuses = []EmailStatus{EmailNotRequested, EmailQueued, EmailSent, EmailFailed, EmailLogged}
 
 // OpenStates are the states of invitations that are neither used nor revoked.
 var OpenStates = []InvitationState{StatePending, StateExpired}

@@ -79,9 +79,10 @@ type Tx interface {
 	NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error)
 }
 
-// InvitationFilter selects invitations of an organization by state at Now.
-// No states means every state.
+// InvitationFilter selects invitations of an organization by state at Now
+// and by the state of their email. An empty list selects every value.
 type InvitationFilter struct {
-	States []InvitationState
-	Now    time.Time
+	States        []InvitationState
+	EmailStatuses []EmailStatus
+	Now           time.Time
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -24,8 +25,8 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name stri
 		return nil, FieldError(CodeInvalidData, "email", "The email address is not valid: %v.", err)
 	}
 	name = strings.TrimSpace(name)
-	if utf8.RuneCountInString(name) > maxUserName || !utf8.ValidString(name) {
-		return nil, FieldError(CodeInvalidData, "name", "The name must be at most %d characters.", maxUserName)
+	if utf8.RuneCountInString(name) > maxUserName || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return nil, FieldError(CodeInvalidData, "name", "The name must be at most %d characters, without line breaks or control characters.", maxUserName)
 	}
 	u := &User{ID: uuid.Must(uuid.NewV7()).String(), Email: addr.Address, EmailNorm: addr.Norm, Name: name, PlatformAdmin: platformAdmin, CreatedAt: s.clock()}
 	err = s.write(ctx, "create user", func(tx Tx) error {

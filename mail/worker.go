@@ -46,8 +46,9 @@ func NewWorker(svc *orgd.Service, opts WorkerOptions) *Worker {
 		w.log = slog.Default()
 	}
 	if w.sender == nil {
-		w.sender, w.logOnly = Log{Logger: w.log}, true
+		w.sender = Log{Logger: w.log}
 	}
+	_, w.logOnly = w.sender.(Log)
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -62,8 +63,12 @@ func (w *Worker) Register(workers *river.Workers) { river.AddWorker(workers, w) 
 
 // Timeout bounds one attempt: an SMTP conversation and two database writes.
 func (w *Worker) Timeout(*river.Job[orgd.InvitationEmailJob]) time.Duration {
-	return w.sendTimeout + 30*time.Second
+	return JobTimeout(w.sendTimeout)
 }
+
+// JobTimeout is how long one delivery attempt may take with a given SMTP
+// timeout; the outbox rescues attempts that take longer (their process died).
+func JobTimeout(sendTimeout time.Duration) time.Duration { return sendTimeout + 10*time.Second }
 
 // AcceptURL is the link of the invitation page for a token.
 func AcceptURL(publicURL, token string) string {

@@ -37,7 +37,11 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// PollInterval is how often idle workers look for new jobs.
 	PollInterval time.Duration
-	Log          *slog.Logger
+	// JobTimeout bounds one attempt of a job. A job still running after
+	// JobTimeout plus a margin (its process died) is rescued and retried;
+	// River looks for such jobs every 30 seconds.
+	JobTimeout time.Duration
+	Log        *slog.Logger
 }
 
 // Outbox writes and runs jobs.
@@ -67,6 +71,10 @@ func New(st *store.Store, opts Options) (*Outbox, error) {
 		RetryPolicy: backoff{base: max(opts.RetryBase, 10*time.Millisecond), max: max(opts.RetryMax, opts.RetryBase)},
 		// Finished jobs are kept a day for inspection.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+	}
+	if opts.JobTimeout > 0 {
+		cfg.JobTimeout = opts.JobTimeout
+		cfg.RescueStuckJobsAfter = opts.JobTimeout + 5*time.Second
 	}
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers

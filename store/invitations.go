@@ -122,6 +122,14 @@ func (t *tx) ListInvitations(ctx context.Context, orgID string, f orgd.Invitatio
 			args = append(args, us(f.Now))
 		}
 	}
+	if len(f.EmailStatuses) > 0 {
+		var marks []string
+		for _, s := range f.EmailStatuses {
+			args = append(args, string(s))
+			marks = append(marks, fmt.Sprintf("$%d", len(args)))
+		}
+		where += ` AND i.email_status IN (` + strings.Join(marks, ", ") + `)`
+	}
 	rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE `+where+` ORDER BY i.created_at, i.id`, args...)
 	return collect(rows, err, scanInvitation)
 }

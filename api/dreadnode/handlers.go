@@ -161,7 +161,14 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("status") == "" {
 		states = []orgd.InvitationState{orgd.StatePending}
 	}
-	_, invs, err := a.svc.ListInvitations(r.Context(), principal(r), r.PathValue("org"), states)
+	filter := orgd.InvitationFilter{States: states}
+	for _, s := range httpx.SplitCSV(r.URL.Query().Get("email_status")) {
+		if !slices.Contains(orgd.EmailStatuses, orgd.EmailStatus(s)) {
+			return invalid("query.email_status", "enum", "email_status should be one or more of not_requested, queued, sent, failed, logged, separated by commas")
+		}
+		filter.EmailStatuses = append(filter.EmailStatuses, orgd.EmailStatus(s))
+	}
+	_, invs, err := a.svc.FilterInvitations(r.Context(), principal(r), r.PathValue("org"), filter)
 	if err != nil {
 		return err
 	}

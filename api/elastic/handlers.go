@@ -2,6 +2,7 @@ package elastic
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/orgd/orgd"
@@ -57,7 +58,12 @@ func (a *API) updateOrganization(w http.ResponseWriter, r *http.Request) error {
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
 	orgID := r.PathValue("organization_id")
-	org, invs, err := a.svc.ListInvitations(ctx, p, orgID, orgd.OpenStates)
+	filter := orgd.InvitationFilter{States: orgd.OpenStates}
+	var err error
+	if filter.EmailStatuses, err = emailStatusQuery(r); err != nil {
+		return err
+	}
+	org, invs, err := a.svc.FilterInvitations(ctx, p, orgID, filter)
 	if err != nil {
 		return err
 	}
@@ -176,6 +182,18 @@ func (a *API) changeRoleAssignments(w http.ResponseWriter, r *http.Request, remo
 	}
 	httpx.WriteJSON(w, http.StatusOK, emptyResponse{})
 	return nil
+}
+
+// emailStatusQuery reads orgd's optional filter ?email_status=failed[,queued...].
+func emailStatusQuery(r *http.Request) ([]orgd.EmailStatus, error) {
+	var out []orgd.EmailStatus
+	for _, s := range httpx.SplitCSV(r.URL.Query().Get("email_status")) {
+		if !slices.Contains(orgd.EmailStatuses, orgd.EmailStatus(s)) {
+			return nil, orgd.FieldError(orgd.CodeInvalidData, "email_status", "email_status must be one or more of not_requested, queued, sent, failed, logged.")
+		}
+		out = append(out, orgd.EmailStatus(s))
+	}
+	return out, nil
 }
 
 func boolQuery(r *http.Request, name string) (bool, error) {

@@ -45,6 +45,11 @@ type OrganizationInvitation struct {
 	AcceptedAt      string          `json:"accepted_at,omitempty"`
 	Organization    Organization    `json:"organization"`
 	RoleAssignments RoleAssignments `json:"role_assignments"`
+	// orgd's additions: the state of the invitation's email (not_requested,
+	// queued, sent, failed, logged) and why it failed. Elastic's clients
+	// ignore fields they do not know.
+	EmailStatus string `json:"email_status"`
+	EmailError  string `json:"email_error,omitempty"`
 }
 
 // OrganizationInvitations is the Elastic `OrganizationInvitations`.
@@ -168,6 +173,7 @@ func invitationOut(inv *orgd.Invitation, token string, org *orgd.Organization, n
 	out := OrganizationInvitation{
 		Token: token, Email: inv.Email, CreatedAt: timestamp(inv.CreatedAt), ExpiresAt: timestamp(inv.ExpiresAt),
 		Expired: inv.State(now) == orgd.StateExpired, Organization: organizationOut(org), RoleAssignments: rolesOut(inv.Roles),
+		EmailStatus: string(inv.EmailStatus), EmailError: inv.EmailError,
 	}
 	if inv.Status == orgd.InvitationAccepted {
 		out.AcceptedAt = timestamp(inv.RespondedAt)

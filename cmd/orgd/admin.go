@@ -84,7 +84,7 @@ func (e *env) admin(args []string) error {
 			return err
 		}
 		defer st.Close()
-		if _, err := openOutbox(st, log, nil, 0); err != nil {
+		if _, err := openOutbox(st, log, nil, cfg); err != nil {
 			return err
 		}
 		return runCmd(&adminRun{env: e, svc: svc, json: *asJSON})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/config"
+	"github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
 )
@@ -182,9 +183,10 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool) (*
 }
 
 // openOutbox makes the store write jobs; with workers, it also runs them.
-func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, concurrency int) (*outbox.Outbox, error) {
-	return outbox.New(st, outbox.Options{Workers: workers, Concurrency: concurrency, Log: log,
-		RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute, PollInterval: time.Second})
+func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *config.Config) (*outbox.Outbox, error) {
+	return outbox.New(st, outbox.Options{Workers: workers, Concurrency: cfg.MailWorkers, Log: log,
+		RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute, PollInterval: time.Second,
+		JobTimeout: mail.JobTimeout(cfg.SMTPTimeout)})
 }
 
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {

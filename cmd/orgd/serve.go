@@ -37,7 +37,7 @@ func (e *env) serve(args []string) error {
 	}
 	workers := river.NewWorkers()
 	worker.Register(workers)
-	ob, err := openOutbox(st, log, workers, cfg.MailWorkers)
+	ob, err := openOutbox(st, log, workers, cfg)
 	if err != nil {
 		return err
 	}

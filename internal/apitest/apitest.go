@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -67,19 +68,24 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
 const PublicURL = "http://orgd.test"
 
 // StartWithMail is Start with outbox workers that deliver invitation
-// emails through sender (retrying after 50 ms, giving up after retryPeriod
-// when it is not zero). A nil sender leaves the outbox without workers.
+// emails through sender, retrying temporary failures every 50 to 200 ms for
+// an hour. A nil sender leaves the outbox without workers.
 func StartWithMail(t testing.TB, databaseURL string, sender mail.Sender, opts ...Option) *Server {
-	return start(t, databaseURL, sender, time.Hour, opts...)
+	return StartWithMailOptions(t, databaseURL, Mail{Sender: sender}, opts...)
 }
 
-// StartWithMailRetry is StartWithMail with a retry period.
-func StartWithMailRetry(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod time.Duration, opts ...Option) *Server {
-	return start(t, databaseURL, sender, retryPeriod, opts...)
+// Mail configures the delivery of a test server.
+type Mail struct {
+	Sender      mail.Sender
+	RetryPeriod time.Duration // default: an hour
+	SendTimeout time.Duration // default: 2 s
 }
 
-func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod time.Duration, opts ...Option) *Server {
+// StartWithMailOptions is StartWithMail with delivery options.
+func StartWithMailOptions(t testing.TB, databaseURL string, m Mail, opts ...Option) *Server {
 	t.Helper()
+	sender, retryPeriod := m.Sender, cmp.Or(m.RetryPeriod, time.Hour)
+	sendTimeout := cmp.Or(m.SendTimeout, 2*time.Second)
 	st := testdb.OpenURL(t, databaseURL)
 	box, err := orgd.NewBox(bytes.Repeat([]byte{7}, orgd.KeySize))
 	if err != nil {
@@ -103,10 +109,11 @@ func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod tim
 		}
 		workers = river.NewWorkers()
 		mail.NewWorker(svc, mail.WorkerOptions{Sender: sender, Templates: templates, PublicURL: PublicURL,
-			RetryPeriod: retryPeriod, SendTimeout: 2 * time.Second, Log: log}).Register(workers)
+			RetryPeriod: retryPeriod, SendTimeout: sendTimeout, Log: log}).Register(workers)
 	}
 	ob, err := outbox.New(st, outbox.Options{Workers: workers, Concurrency: 4, Log: log,
-		RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond})
+		RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond,
+		JobTimeout: mail.JobTimeout(sendTimeout)})
 	if err != nil {
 		t.Fatal(err)
 	}
