@@ -50,6 +50,8 @@ type Config struct {
 	PageSignIn       bool
 
 	Limits orgd.Limits
+
+	publicURLDerived bool // PublicURL was made from Listen
 }
 
 // Group selects the options a command takes.
@@ -330,20 +332,34 @@ func (l *Loader) Load(getenv func(string) string) (*Config, error) {
 	return c, c.resolve()
 }
 
+// publicURLOf is the URL of a listen address. A wildcard address (":8080",
+// "0.0.0.0:8080") is no address to reach; this machine is.
+func publicURLOf(listen string) string {
+	if host, port, err := net.SplitHostPort(listen); err == nil {
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			return "http://" + net.JoinHostPort("localhost", port)
+		}
+	}
+	return "http://" + listen
+}
+
+// ListeningOn tells the configuration where the server really listens (the
+// port of ":0" is known only then); a public URL derived from the listen
+// address follows it.
+func (c *Config) ListeningOn(addr string) {
+	if c.publicURLDerived {
+		c.PublicURL = publicURLOf(addr)
+	}
+}
+
 // resolve fills the derived defaults and checks what spans several options.
 func (c *Config) resolve() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "orgd.db")
 	}
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Listen
-		// A wildcard address (":8080", "0.0.0.0:8080") is no address to
-		// reach; this machine is.
-		if host, port, err := net.SplitHostPort(c.Listen); err == nil {
-			if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-				c.PublicURL = "http://" + net.JoinHostPort("localhost", port)
-			}
-		}
+		c.publicURLDerived = true
+		c.PublicURL = publicURLOf(c.Listen)
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		return errors.New("ORGD_MAIL_FROM: required when ORGD_SMTP_URL is set")

@@ -31,6 +31,12 @@ func (e *env) serve(args []string) error {
 		return err
 	}
 	defer st.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	defer ln.Close() // Serve closes it too; this covers the returns before
+	cfg.ListeningOn(ln.Addr().String())
 	worker, err := mailWorker(cfg, svc, log)
 	if err != nil {
 		return err
@@ -52,10 +58,6 @@ func (e *env) serve(args []string) error {
 		}
 	}()
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	// Requests keep their context while the server drains them at shutdown;
 	// it ends only for those that outlast the shutdown timeout.
 	base, cancelRequests := context.WithCancel(context.WithoutCancel(e.ctx))

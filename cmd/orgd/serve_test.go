@@ -32,8 +32,9 @@ func TestServe(t *testing.T) {
 			t.Errorf("GET /api/v1/health: %d %s", status, body)
 		}
 		hint := "orgd admin key create --email you@example.com --data-dir '" + e.vars["ORGD_DATA_DIR"] + "'"
-		if out := s.stdout.String(); !strings.Contains(out, "No users yet") || !strings.Contains(out, hint) {
-			t.Errorf("serve without users should print the first-key hint with %q; it printed:\n%s", hint, out)
+		curl := s.URL + "/api/v1/organizations"
+		if out := s.stdout.String(); !strings.Contains(out, "No users yet") || !strings.Contains(out, hint) || !strings.Contains(out, curl) {
+			t.Errorf("serve without users should print the first-key hint with %q and %q; it printed:\n%s", hint, curl, out)
 		}
 
 		org, key := e.bootstrap()
