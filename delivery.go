@@ -164,6 +164,9 @@ func (s *Service) AcceptInvitationAsInvitee(ctx context.Context, token string) (
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return fmt.Errorf("create the invitee's user: %w", err)
 			}
+			if err := s.audit(ctx, tx, &Principal{User: u}, inv.OrgID, AuditUserCreated, "user", u.ID, map[string]any{"email": u.Email, "invitation_id": inv.ID}); err != nil {
+				return err
+			}
 		} else if err != nil {
 			return err
 		}
@@ -182,7 +185,7 @@ func (s *Service) DeclineInvitationAsInvitee(ctx context.Context, token string) 
 		if inv, err = invitationByToken(ctx, tx, token); err != nil {
 			return err
 		}
-		return s.decline(ctx, tx, inv)
+		return s.decline(ctx, tx, nil, inv)
 	})
 	return inv, err
 }

@@ -76,6 +76,8 @@ const (
 	CodeInvalidRole       = "role_assignments.invalid_role"
 	CodeInvalidTarget     = "role_assignments.invalid_target_user_id"
 	CodeRolesForbidden    = "role_assignments.unauthorized_role_assignments"
+	CodeKeyNotFound       = "api_keys.key_not_found"
+	CodeKeyInvalid        = "api_keys.invalid_input"
 )
 
 // Error is the one error type of orgd. Message is safe to show to the caller;

@@ -314,6 +314,15 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 				return nil, fmt.Errorf("enqueue invitation email: %w", err)
 			}
 		}
+		action := AuditInvitationCreated
+		if refreshed {
+			action = AuditInvitationRefreshed
+		}
+		if err := s.audit(ctx, tx, p, org.ID, action, "invitation", inv.ID, map[string]any{
+			"email": inv.Email, "role": inv.Roles.TopRole(org.ID), "expires_at": inv.ExpiresAt, "send_email": sendEmail,
+		}); err != nil {
+			return nil, err
+		}
 		out = append(out, &IssuedInvitation{Invitation: inv, Token: token, Refreshed: refreshed})
 	}
 	return out, nil
@@ -558,7 +567,7 @@ func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id stri
 			m, err = s.accept(ctx, tx, p, inv, true)
 			return err
 		}
-		return s.decline(ctx, tx, inv)
+		return s.decline(ctx, tx, p, inv)
 	})
 	return m, inv, err
 }
@@ -575,7 +584,7 @@ func (s *Service) DeclineInvitationByToken(ctx context.Context, p *Principal, to
 		if err := s.checkInvitee(p, inv, !s.limits.AcceptAnyEmail); err != nil {
 			return err
 		}
-		return s.decline(ctx, tx, inv)
+		return s.decline(ctx, tx, p, inv)
 	})
 	return inv, err
 }
@@ -618,10 +627,16 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	inv.Status, inv.RespondedAt, inv.AcceptedUserID = InvitationAccepted, now, p.User.ID
+	if err := s.audit(ctx, tx, p, inv.OrgID, AuditInvitationAccepted, "invitation", inv.ID, map[string]any{"email": inv.Email, "user_id": p.User.ID}); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, p, inv.OrgID, AuditMemberAdded, "member", p.User.ID, map[string]any{"email": p.User.Email, "role": m.Role, "invitation_id": inv.ID}); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
-func (s *Service) decline(ctx context.Context, tx Tx, inv *Invitation) error {
+func (s *Service) decline(ctx context.Context, tx Tx, p *Principal, inv *Invitation) error {
 	now := s.clock()
 	if err := usable(inv, now); err != nil {
 		return err
@@ -634,7 +649,7 @@ func (s *Service) decline(ctx context.Context, tx Tx, inv *Invitation) error {
 		return &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was used at the same moment by another request."}
 	}
 	inv.Status, inv.RespondedAt = InvitationDeclined, now
-	return nil
+	return s.audit(ctx, tx, p, inv.OrgID, AuditInvitationDeclined, "invitation", inv.ID, map[string]any{"email": inv.Email})
 }
 
 // usable reports why an invitation cannot be answered now, if it cannot.
@@ -714,7 +729,7 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 		return errInviteNotFound
 	}
 	inv.Status, inv.RespondedAt = InvitationRevoked, now
-	return nil
+	return s.audit(ctx, tx, p, org.ID, AuditInvitationRevoked, "invitation", inv.ID, map[string]any{"email": inv.Email})
 }
 
 // ListMyInvitations lists the caller's pending invitations in every

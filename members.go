@@ -93,7 +93,7 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 		} else if err != nil {
 			return err
 		}
-		return nil
+		return s.audit(ctx, tx, p, org.ID, AuditMemberAdded, "member", u.ID, map[string]any{"email": u.Email, "role": role})
 	})
 	return m, err
 }
@@ -145,7 +145,7 @@ func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userI
 			if err := checkPlatformRoles(ra.Platform); err != nil {
 				return err
 			}
-			if err := tx.SetPlatformAdmin(ctx, target.ID, !remove); err != nil {
+			if err := s.setPlatformAdmin(ctx, tx, p, target, !remove); err != nil {
 				return err
 			}
 		}
@@ -248,8 +248,12 @@ func (s *Service) changeRoles(ctx context.Context, tx Tx, p *Principal, caller, 
 			return err
 		}
 	}
+	from := m.Role
 	m.Roles, m.Role = next, nextRole
-	return tx.UpdateMembershipRoles(ctx, m)
+	if err := tx.UpdateMembershipRoles(ctx, m); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, p, m.OrgID, AuditMemberRolesChanged, "member", m.UserID, map[string]any{"from": from, "to": nextRole})
 }
 
 // RemoveMembers removes members, all or none. Members may remove
@@ -302,6 +306,9 @@ func (s *Service) RemoveMembers(ctx context.Context, p *Principal, orgRef string
 		}
 		for _, m := range removed {
 			if err := tx.DeleteMembership(ctx, org.ID, m.UserID); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, p, org.ID, AuditMemberRemoved, "member", m.UserID, map[string]any{"email": m.Email, "role": m.Role, "forced": force && p.PlatformAdmin()}); err != nil {
 				return err
 			}
 		}

@@ -148,3 +148,8 @@ type APIKey struct {
 	ExpiresAt  time.Time // zero if it does not expire
 	RevokedAt  time.Time // zero while valid
 }
+
+// Usable reports whether the key works at now: not revoked, not expired.
+func (k *APIKey) Usable(now time.Time) bool {
+	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt))
+}

@@ -90,7 +90,10 @@ func (s *Service) CreateOrganization(ctx context.Context, p *Principal, name, sl
 		if errors.Is(err, ErrConflict) {
 			return FieldError(CodeOrgSlugTaken, "slug", "An organization with the key %q already exists.", slug)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, org.ID, AuditOrgCreated, "organization", org.ID, map[string]any{"name": org.Name, "slug": org.Slug})
 	})
 	if err != nil {
 		return nil, err
@@ -221,10 +224,32 @@ func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref stri
 		if err := tx.UpdateOrganization(ctx, org); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, p, org.ID, AuditOrgUpdated, "organization", org.ID, map[string]any{"fields": u.fields()}); err != nil {
+			return err
+		}
 		v, err = s.view(ctx, tx, p, org, m)
 		return err
 	})
 	return v, err
+}
+
+// fields names the fields an update sets, for the audit log.
+func (u OrganizationUpdate) fields() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"name", u.Name != nil}, {"description", u.Description != nil}, {"default_disk_usage_alerts_enabled", u.DiskUsageAlerts != nil},
+		{"notifications_allowed_email_domains", u.NotificationDomains != nil}, {"billing_contacts", u.BillingContacts != nil},
+		{"operational_contacts", u.OperationalContacts != nil}, {"allow_external_invites", u.AllowExternalInvites != nil},
+		{"allowed_email_domains", u.AllowedEmailDomains != nil}, {"max_members", u.MaxMembers != nil},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 func applyOrganizationUpdate(org *Organization, u OrganizationUpdate, need func(Action) error) error {

@@ -39,6 +39,7 @@ const (
 	ActSetMemberLimit                  // max_members
 	ActManageInvitations               // list, create, refresh, resend and revoke invitations
 	ActManageMembers                   // change roles and remove members
+	ActReadAudit                       // read the audit log
 )
 
 // may is the permission table of orgd, the one place that says which role
@@ -47,7 +48,7 @@ func may(role Role, act Action) bool {
 	switch act {
 	case ActRead:
 		return true
-	case ActUpdateSettings, ActManageInvitations, ActManageMembers:
+	case ActUpdateSettings, ActManageInvitations, ActManageMembers, ActReadAudit:
 		return role.Manages()
 	case ActUpdateBilling:
 		return role.Manages() || role == RoleBillingAdmin

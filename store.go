@@ -36,6 +36,10 @@ type Tx interface {
 	CountUsers(ctx context.Context) (int, error)
 
 	InsertAPIKey(ctx context.Context, k *APIKey) error
+	APIKeyByID(ctx context.Context, id string) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
+	// RevokeAPIKey marks a key revoked at at; revoking twice is not an error.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	// APIKeyByHash returns a key and its user.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, *User, error)
 	// TouchAPIKey records a use at now unless one was recorded after staleBefore.
@@ -77,6 +81,11 @@ type Tx interface {
 	// NthIssuedAfter returns the issue time of the n-th (0-based) oldest
 	// invitation issued after since.
 	NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error)
+
+	InsertAuditEvent(ctx context.Context, ev *AuditEvent) error
+	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
+	// names no event.
+	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
 }
 
 // InvitationFilter selects invitations of an organization by state at Now

@@ -34,7 +34,10 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name stri
 		if errors.Is(err, ErrConflict) {
 			return Errorf(KindConflict, CodeUserExists, "A user with the address %s already exists.", addr.Address)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, "", AuditUserCreated, "user", u.ID, map[string]any{"email": u.Email, "platform_admin": u.PlatformAdmin})
 	})
 	if err != nil {
 		return nil, err
@@ -99,10 +102,17 @@ func (s *Service) SetPlatformAdmin(ctx context.Context, p *Principal, userRef st
 		if u, err = findUser(ctx, tx, userRef); err != nil {
 			return err
 		}
-		u.PlatformAdmin = admin
-		return tx.SetPlatformAdmin(ctx, u.ID, admin)
+		return s.setPlatformAdmin(ctx, tx, p, u, admin)
 	})
 	return u, err
+}
+
+func (s *Service) setPlatformAdmin(ctx context.Context, tx Tx, p *Principal, u *User, admin bool) error {
+	if err := tx.SetPlatformAdmin(ctx, u.ID, admin); err != nil {
+		return err
+	}
+	u.PlatformAdmin = admin
+	return s.audit(ctx, tx, p, "", AuditPlatformAdmin, "user", u.ID, map[string]any{"platform_admin": admin})
 }
 
 // NewAPIKey is a key as created: the secret is shown this once.
@@ -137,12 +147,87 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name 
 			return errUserNotFound
 		}
 		k.UserID = u.ID
-		return tx.InsertAPIKey(ctx, k)
+		if err := tx.InsertAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p, "", AuditKeyCreated, "api_key", k.ID, map[string]any{"user_id": u.ID, "prefix": k.Prefix, "name": k.Name})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &NewAPIKey{APIKey: k, Secret: secret}, nil
+}
+
+var errKeyNotFound = &Error{Kind: KindNotFound, Code: CodeKeyNotFound, Message: "API key not found."}
+
+// ListAPIKeys lists the keys of a user, revoked ones included, oldest first.
+// Users see their own keys; platform administrators any user's.
+// Errors: user.not_found.
+func (s *Service) ListAPIKeys(ctx context.Context, p *Principal, userRef string) ([]*APIKey, error) {
+	var out []*APIKey
+	err := s.read(ctx, "list api keys", func(tx Tx) error {
+		u, err := findUser(ctx, tx, userRef)
+		if err == nil && !p.PlatformAdmin() && p.userID() != u.ID {
+			err = errUserNotFound
+		}
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListAPIKeys(ctx, u.ID)
+		return err
+	})
+	return out, err
+}
+
+// GetAPIKey returns one of the caller's keys (any key for a platform
+// administrator). Errors: api_keys.key_not_found.
+func (s *Service) GetAPIKey(ctx context.Context, p *Principal, id string) (*APIKey, error) {
+	var k *APIKey
+	err := s.read(ctx, "get api key", func(tx Tx) error {
+		var err error
+		k, err = ownKey(ctx, tx, p, id)
+		return err
+	})
+	return k, err
+}
+
+func ownKey(ctx context.Context, tx Tx, p *Principal, id string) (*APIKey, error) {
+	if !uuidPattern.MatchString(id) {
+		return nil, errKeyNotFound
+	}
+	k, err := tx.APIKeyByID(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && !p.PlatformAdmin() && k.UserID != p.userID()) {
+		return nil, errKeyNotFound
+	}
+	return k, err
+}
+
+// RevokeAPIKeys revokes keys, all or none: the caller's own keys, or any
+// key for a platform administrator. A revoked key stops working at once.
+// Errors: api_keys.key_not_found, root.invalid_data (no id).
+func (s *Service) RevokeAPIKeys(ctx context.Context, p *Principal, ids []string) error {
+	if len(ids) == 0 {
+		return FieldError(CodeInvalidData, "keys", "No API key id was supplied.")
+	}
+	return s.write(ctx, "revoke api keys", func(tx Tx) error {
+		now := s.clock()
+		for _, id := range ids {
+			k, err := ownKey(ctx, tx, p, id)
+			if err != nil {
+				return err
+			}
+			if !k.RevokedAt.IsZero() {
+				continue
+			}
+			if err := tx.RevokeAPIKey(ctx, k.ID, now); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, p, "", AuditKeyRevoked, "api_key", k.ID, map[string]any{"user_id": k.UserID, "prefix": k.Prefix}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // errBadCredentials is the one answer to every credential that does not
@@ -170,7 +255,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 		if err != nil {
 			return err
 		}
-		if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
+		if !k.Usable(now) {
 			return errBadCredentials
 		}
 		p = &Principal{User: u, KeyID: k.ID}

@@ -48,13 +48,40 @@ func (t *tx) InsertAPIKey(ctx context.Context, k *orgd.APIKey) error {
 	return err
 }
 
+const apiKeyColumns = `k.id, k.user_id, k.name, k.prefix, k.hash, k.created_at, k.last_used_at, k.expires_at, k.revoked_at`
+
+func scanAPIKey(row scanner) (*orgd.APIKey, error) {
+	var k orgd.APIKey
+	var created int64
+	var lastUsed, expires, revoked sql.NullInt64
+	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &lastUsed, &expires, &revoked); err != nil {
+		return nil, noRows(err)
+	}
+	k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt = fromUs(created), fromNullUs(lastUsed), fromNullUs(expires), fromNullUs(revoked)
+	return &k, nil
+}
+
+func (t *tx) APIKeyByID(ctx context.Context, id string) (*orgd.APIKey, error) {
+	return scanAPIKey(t.q.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys k WHERE k.id = $1`, id))
+}
+
+func (t *tx) ListAPIKeys(ctx context.Context, userID string) ([]*orgd.APIKey, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys k WHERE k.user_id = $1 ORDER BY k.created_at, k.id`, userID)
+	return collect(rows, err, scanAPIKey)
+}
+
+func (t *tx) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, us(at))
+	return err
+}
+
 func (t *tx) APIKeyByHash(ctx context.Context, hash string) (*orgd.APIKey, *orgd.User, error) {
+	// One round trip: every request with a key takes this path.
 	var k orgd.APIKey
 	var u orgd.User
 	var created, userCreated int64
 	var lastUsed, expires, revoked sql.NullInt64
-	err := t.q.QueryRowContext(ctx, `SELECT k.id, k.user_id, k.name, k.prefix, k.hash, k.created_at, k.last_used_at,
-		k.expires_at, k.revoked_at, `+userColumns+` FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = $1`, hash).
+	err := t.q.QueryRowContext(ctx, `SELECT `+apiKeyColumns+`, `+userColumns+` FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = $1`, hash).
 		Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &lastUsed, &expires, &revoked,
 			&u.ID, &u.Email, &u.EmailNorm, &u.Name, &u.PlatformAdmin, &userCreated)
 	if err != nil {

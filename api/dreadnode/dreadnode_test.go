@@ -463,8 +463,9 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 	})
 }
 
-// snapshot is everything a refused request must leave as it was.
-func snapshot(t *testing.T, srv *apitest.Server, org *orgd.Organization) string {
+// snapshot is everything a refused request must leave as it was: the
+// organization, its members and invitations, and the API keys of user.
+func snapshot(t *testing.T, srv *apitest.Server, org *orgd.Organization, user string) string {
 	t.Helper()
 	ctx := t.Context()
 	v, err := srv.Svc.GetOrganization(ctx, orgd.SystemPrincipal, org.ID)
@@ -486,6 +487,13 @@ func snapshot(t *testing.T, srv *apitest.Server, org *orgd.Organization) string 
 	}
 	for _, inv := range invs {
 		b.WriteString(inv.Email + " " + string(inv.Status) + " " + inv.TokenHash + "\n")
+	}
+	keys, err := srv.Svc.ListAPIKeys(ctx, orgd.SystemPrincipal, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		b.WriteString(k.ID + " revoked " + k.RevokedAt.String() + "\n")
 	}
 	return b.String()
 }
@@ -523,6 +531,14 @@ func TestPermissions(t *testing.T) {
 		"revoke_invitation":             managers,
 		"resend_invitation":             managers,
 		"invite_to_organization":        row(unauth, unauth, cell{404, orgd.CodeSenderNotMember}, denied, denied, denied, ok, ok, ok),
+		"list_api_keys":                 signedIn,
+		"create_api_key":                signedIn,
+		"revoke_self_api_key":           signedIn,
+		"list_organization_audit_log":   managers,
+		"list_audit_log":                row(unauth, unauth, denied, denied, denied, denied, denied, denied, ok),
+		// Keys are their owner's: to anyone else but platform administrators they do not exist.
+		"revoke_api_key": row(unauth, unauth, cell{404, orgd.CodeKeyNotFound}, cell{404, orgd.CodeKeyNotFound}, cell{404, orgd.CodeKeyNotFound},
+			cell{404, orgd.CodeKeyNotFound}, cell{404, orgd.CodeKeyNotFound}, cell{404, orgd.CodeKeyNotFound}, ok),
 		// Only the invitee may respond; to anyone else the invitation does not exist.
 		"respond_to_invitation": row(unauth, unauth, cell{404, orgd.CodeInviteNotFound}, cell{404, orgd.CodeInviteNotFound},
 			cell{404, orgd.CodeInviteNotFound}, cell{404, orgd.CodeInviteNotFound}, cell{404, orgd.CodeInviteNotFound},
@@ -532,6 +548,13 @@ func TestPermissions(t *testing.T) {
 		srv := apitest.Start(t, url)
 		platform := srv.User("root@orgd.test", true)
 		outsider := srv.User("outsider@else.test", false)
+		freshKey := func(u *orgd.User) string {
+			k, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, u.ID, "cell", time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k.Secret
+		}
 		n := 0
 		for _, rt := range dreadnode.Routes {
 			want, found := expect[rt.Operation]
@@ -545,7 +568,8 @@ func TestPermissions(t *testing.T) {
 				slug := "org-" + strings.Repeat("x", 0) + string(rune('a'+n%26)) + strings.ReplaceAll(time.Duration(n).String(), "ns", "")
 				org := srv.Org("Org "+slug, slug)
 				id := func(role string) string { return role + "-" + slug + "@acme.test" }
-				keys := map[string]string{"anonymous": "", "bad key": "orgd_not-a-key", "outsider": outsider.Key, "platform-admin": platform.Key}
+				// Fresh keys for the shared callers: a cell may revoke the key it uses.
+				keys := map[string]string{"anonymous": "", "bad key": "orgd_not-a-key", "outsider": freshKey(outsider.User), "platform-admin": freshKey(platform.User)}
 				for _, role := range []orgd.Role{orgd.RoleOwner, orgd.RoleOrgAdmin, orgd.RoleBillingAdmin, orgd.RoleContributor, orgd.RoleReader} {
 					keys[string(role)] = srv.Member(org, id(string(role)), role).Key
 				}
@@ -556,7 +580,11 @@ func TestPermissions(t *testing.T) {
 					t.Fatal(err)
 				}
 				srv.Clock.Advance(61 * time.Second) // past the resend cooldown
-				path := strings.NewReplacer("{org}", slug, "{user_id}", target.User.ID, "{invitation_id}", issued[0].ID).Replace(rt.Path)
+				targetKey, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, target.User.ID, "target", time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := strings.NewReplacer("{org}", slug, "{user_id}", target.User.ID, "{invitation_id}", issued[0].ID, "{key_id}", targetKey.ID).Replace(rt.Path)
 				var body any
 				switch rt.Operation {
 				case "update_organization":
@@ -567,8 +595,10 @@ func TestPermissions(t *testing.T) {
 					body = map[string]any{"email": id("new")}
 				case "respond_to_invitation":
 					body = map[string]any{"accept": true}
+				case "create_api_key":
+					body = map[string]any{"name": "new"}
 				}
-				before := snapshot(t, srv, org)
+				before := snapshot(t, srv, org, target.User.ID)
 				r := srv.Slug(rt.Method, path, keys[who], body)
 				if r.Status != want[i].status {
 					t.Errorf("%s as %s: status %d, want %d (%s)", rt.Operation, who, r.Status, want[i].status, r.Body)
@@ -580,7 +610,7 @@ func TestPermissions(t *testing.T) {
 					if len(e.Errors) == 0 || e.Errors[0].Type != want[i].code {
 						t.Errorf("%s as %s: %s, want code %s", rt.Operation, who, r.Body, want[i].code)
 					}
-					if after := snapshot(t, srv, org); after != before {
+					if after := snapshot(t, srv, org, target.User.ID); after != before {
 						t.Errorf("%s as %s was refused but changed the organization:\n%s\n->\n%s", rt.Operation, who, before, after)
 					}
 				}

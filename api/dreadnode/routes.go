@@ -64,6 +64,12 @@ var Routes = []Route{
 	{"POST", "/api/v1/org/{org}/invitations/{invitation_id}/resend", "resend_invitation", false, (*API).resendInvitation},
 	{"GET", "/api/v1/invitations/me", "list_my_pending_invitations", false, (*API).listMyInvitations},
 	{"POST", "/api/v1/invitations/{invitation_id}/respond", "respond_to_invitation", false, (*API).respond},
+	{"GET", "/api/v1/user/api-keys", "list_api_keys", false, (*API).listAPIKeys},
+	{"POST", "/api/v1/user/api-keys", "create_api_key", false, (*API).createAPIKey},
+	{"DELETE", "/api/v1/user/api-keys/self", "revoke_self_api_key", false, (*API).revokeSelfAPIKey},
+	{"DELETE", "/api/v1/user/api-keys/{key_id}", "revoke_api_key", false, (*API).revokeAPIKey},
+	{"GET", "/api/v1/org/{org}/audit-log", "list_organization_audit_log", false, (*API).listOrgAudit},
+	{"GET", "/api/v1/admin/audit-log", "list_audit_log", false, (*API).listAllAudit},
 }
 
 // Register adds every route to mux.
@@ -82,6 +88,7 @@ var errAuthentication = &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.C
 
 func (a *API) handler(rt Route) http.Handler {
 	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
+		r = r.WithContext(orgd.WithOrigin(r.Context(), orgd.Origin{Surface: "slug", RequestID: httpx.RequestID(r.Context())}))
 		if !rt.Public {
 			p, err := a.authenticate(r)
 			if err != nil {

@@ -50,7 +50,8 @@ var (
 )
 
 // Routes is the whole route table of the Elastic surface: the 10
-// operations under /organizations and the 2 under /users.
+// operations under /organizations, the 2 role-assignment operations under
+// /users, and the caller's own API keys (/users/auth/keys).
 var Routes = []Route{
 	{"GET", "/api/v1/organizations", "list-organizations", authUserNotFound, (*API).listOrganizations},
 	{"GET", "/api/v1/organizations/{organization_id}", "get-organization", authUserNotFound, (*API).getOrganization},
@@ -64,6 +65,11 @@ var Routes = []Route{
 	{"DELETE", "/api/v1/organizations/{organization_id}/members/{user_ids}", "delete-organization-memberships", authCredentials, (*API).deleteMembers},
 	{"POST", "/api/v1/users/{user_id}/role_assignments", "add-role-assignments", authCredentials, (*API).addRoleAssignments},
 	{"DELETE", "/api/v1/users/{user_id}/role_assignments", "remove-role-assignments", authCredentials, (*API).removeRoleAssignments},
+	{"GET", "/api/v1/users/auth/keys", "get-api-keys", authCredentials, (*API).listAPIKeys},
+	{"POST", "/api/v1/users/auth/keys", "create-api-key", authCredentials, (*API).createAPIKey},
+	{"DELETE", "/api/v1/users/auth/keys", "delete-api-keys", authCredentials, (*API).deleteAPIKeys},
+	{"GET", "/api/v1/users/auth/keys/{api_key_id}", "get-api-key", authCredentials, (*API).getAPIKey},
+	{"DELETE", "/api/v1/users/auth/keys/{api_key_id}", "delete-api-key", authCredentials, (*API).deleteAPIKey},
 }
 
 // Register adds every route to mux.
@@ -121,7 +127,8 @@ func (a *API) handler(rt Route) http.Handler {
 			}
 			return err
 		}
-		return rt.handler(a, w, r.WithContext(httpx.WithPrincipal(r.Context(), p)))
+		ctx := orgd.WithOrigin(httpx.WithPrincipal(r.Context(), p), orgd.Origin{Surface: "elastic", RequestID: httpx.RequestID(r.Context())})
+		return rt.handler(a, w, r.WithContext(ctx))
 	})
 }
 

@@ -35,7 +35,10 @@ var adminCommands = []adminCommand{
 	{"user create", "orgd admin user create --email EMAIL [--name NAME] [--platform-admin] [--json]", adminUserCreate},
 	{"user platform-admin", "orgd admin user platform-admin --email EMAIL [--revoke] [--json]", adminUserPlatformAdmin},
 	{"key create", "orgd admin key create --email EMAIL [--name NAME] [--expires-in DURATION] [--json]", adminKeyCreate},
+	{"key list", "orgd admin key list --email EMAIL [--json]", adminKeyList},
+	{"key revoke", "orgd admin key revoke --id KEY_ID [--json]", adminKeyRevoke},
 	{"member add", "orgd admin member add --org ID_OR_SLUG --email EMAIL --role ROLE [--json]", adminMemberAdd},
+	{"audit list", "orgd admin audit list [--org ID_OR_SLUG] [--limit N] [--json]", adminAuditList},
 }
 
 func adminUsage() string {
@@ -87,7 +90,9 @@ func (e *env) admin(args []string) error {
 		if _, err := openOutbox(st, log, nil, cfg); err != nil {
 			return err
 		}
-		return runCmd(&adminRun{env: e, svc: svc, json: *asJSON})
+		ae := *e
+		ae.ctx = orgd.WithOrigin(e.ctx, orgd.Origin{Surface: "admin"})
+		return runCmd(&adminRun{env: &ae, svc: svc, json: *asJSON})
 	}
 	return usageError{fmt.Sprintf("unknown admin command %q\n\n%s", path, adminUsage())}
 }
@@ -261,5 +266,106 @@ func adminMemberAdd(fs *flag.FlagSet) func(*adminRun) error {
 		}
 		return a.print(memberJSON{m.OrgID, m.UserID, m.Email, m.Name, string(m.Role), m.MemberSince.Format(time.RFC3339Nano)},
 			fmt.Sprintf("%s is now a member of %s with the role %s\n", m.Email, *org, m.Role))
+	}
+}
+
+// keyStatus is how a key stands at now.
+func keyStatus(k *orgd.APIKey, now time.Time) string {
+	switch {
+	case !k.RevokedAt.IsZero():
+		return "revoked"
+	case !k.Usable(now):
+		return "expired"
+	}
+	return "active"
+}
+
+type keyListJSON struct {
+	ID         string  `json:"id"`
+	Prefix     string  `json:"prefix"`
+	Name       string  `json:"name"`
+	Status     string  `json:"status"`
+	CreatedAt  string  `json:"created_at"`
+	LastUsedAt *string `json:"last_used_at"`
+	ExpiresAt  *string `json:"expires_at"`
+}
+
+func optionalRFC3339(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(time.RFC3339)
+	return &s
+}
+
+func adminKeyList(fs *flag.FlagSet) func(*adminRun) error {
+	email := fs.String("email", "", "email address or id of the user (required)")
+	return func(a *adminRun) error {
+		keys, err := a.svc.ListAPIKeys(a.ctx, orgd.SystemPrincipal, *email)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		out := make([]keyListJSON, 0, len(keys))
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tSTATUS\tCREATED\tLAST USED")
+		for _, k := range keys {
+			j := keyListJSON{ID: k.ID, Prefix: k.Prefix, Name: k.Name, Status: keyStatus(k, now), CreatedAt: k.CreatedAt.Format(time.RFC3339),
+				LastUsedAt: optionalRFC3339(k.LastUsedAt), ExpiresAt: optionalRFC3339(k.ExpiresAt)}
+			out = append(out, j)
+			lastUsed := "never"
+			if j.LastUsedAt != nil {
+				lastUsed = *j.LastUsedAt
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Prefix, j.Name, j.Status, j.CreatedAt, lastUsed)
+		}
+		tw.Flush()
+		return a.print(out, b.String())
+	}
+}
+
+func adminKeyRevoke(fs *flag.FlagSet) func(*adminRun) error {
+	id := fs.String("id", "", "id of the key, as key list shows it (required)")
+	return func(a *adminRun) error {
+		if err := a.svc.RevokeAPIKeys(a.ctx, orgd.SystemPrincipal, []string{*id}); err != nil {
+			return err
+		}
+		return a.print(map[string]string{"id": *id, "status": "revoked"}, fmt.Sprintf("Revoked API key %s\n", *id))
+	}
+}
+
+type auditJSON struct {
+	ID        string         `json:"id"`
+	At        string         `json:"at"`
+	OrgID     string         `json:"org_id"`
+	Actor     string         `json:"actor"`
+	Surface   string         `json:"surface"`
+	RequestID string         `json:"request_id"`
+	Action    string         `json:"action"`
+	Target    string         `json:"target"`
+	Details   map[string]any `json:"details"`
+}
+
+func adminAuditList(fs *flag.FlagSet) func(*adminRun) error {
+	org := fs.String("org", "", "organization id or slug (default: every organization)")
+	limit := fs.Int("limit", 50, "most events to print, newest first (at most 500)")
+	return func(a *adminRun) error {
+		events, err := a.svc.ListAuditEvents(a.ctx, orgd.SystemPrincipal, *org, orgd.AuditQuery{Limit: *limit})
+		if err != nil {
+			return err
+		}
+		out := make([]auditJSON, 0, len(events))
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AT\tACTION\tTARGET\tACTOR\tSURFACE")
+		for _, ev := range events {
+			j := auditJSON{ID: ev.ID, At: ev.At.Format(time.RFC3339Nano), OrgID: ev.OrgID, Actor: ev.Actor, Surface: ev.Surface,
+				RequestID: ev.RequestID, Action: ev.Action, Target: ev.TargetType + ":" + ev.TargetID, Details: ev.Details}
+			out = append(out, j)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.At, j.Action, j.Target, j.Actor, j.Surface)
+		}
+		tw.Flush()
+		return a.print(out, b.String())
 	}
 }

@@ -81,7 +81,26 @@ CREATE INDEX invitations_org_created ON invitations (org_id, created_at, id);
 CREATE INDEX invitations_org_issued ON invitations (org_id, issued_at);
 CREATE INDEX invitations_open_email ON invitations (email_norm) WHERE status = 'open';
 
+-- The audit log: every change, written in the transaction of the change.
+-- org_id has no foreign key so that the history outlives what it describes.
+CREATE TABLE audit_events (
+    id            TEXT    PRIMARY KEY,
+    at            BIGINT  NOT NULL,
+    org_id        TEXT    NOT NULL DEFAULT '',
+    actor_user_id TEXT    NOT NULL DEFAULT '',
+    actor_key_id  TEXT    NOT NULL DEFAULT '',
+    actor         TEXT    NOT NULL DEFAULT '',
+    surface       TEXT    NOT NULL DEFAULT '',
+    request_id    TEXT    NOT NULL DEFAULT '',
+    action        TEXT    NOT NULL,
+    target_type   TEXT    NOT NULL DEFAULT '',
+    target_id     TEXT    NOT NULL DEFAULT '',
+    details       TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_events_org ON audit_events (org_id, id);
+
 -- +goose Down
+DROP TABLE audit_events;
 DROP TABLE invitations;
 DROP TABLE memberships;
 DROP TABLE api_keys;

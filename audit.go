@@ -1,0 +1,126 @@
+package orgd
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Origin says where a request comes from: which surface (elastic, slug,
+// page, admin) and its request id. The surfaces put it in the context; the
+// audit log records it with every change.
+type Origin struct {
+	Surface   string
+	RequestID string
+}
+
+type originKey struct{}
+
+// WithOrigin returns a context that carries o.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+func originFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
+}
+
+// Audit actions.
+const (
+	AuditOrgCreated          = "organization.created"
+	AuditOrgUpdated          = "organization.updated"
+	AuditUserCreated         = "user.created"
+	AuditPlatformAdmin       = "user.platform_admin_changed"
+	AuditKeyCreated          = "api_key.created"
+	AuditKeyRevoked          = "api_key.revoked"
+	AuditInvitationCreated   = "invitation.created"
+	AuditInvitationRefreshed = "invitation.refreshed"
+	AuditInvitationAccepted  = "invitation.accepted"
+	AuditInvitationDeclined  = "invitation.declined"
+	AuditInvitationRevoked   = "invitation.revoked"
+	AuditMemberAdded         = "member.added"
+	AuditMemberRemoved       = "member.removed"
+	AuditMemberRolesChanged  = "member.roles_changed"
+)
+
+// AuditEvent records one change: who, what, in which organization, when,
+// through which surface and request. Details never carry secrets.
+type AuditEvent struct {
+	ID          string
+	At          time.Time
+	OrgID       string // "" for changes outside organizations (users, keys)
+	ActorUserID string // "" for orgd admin and for the invitee of the page
+	ActorKeyID  string
+	Actor       string // the actor's address, or "orgd admin"
+	Surface     string
+	RequestID   string
+	Action      string
+	TargetType  string // organization, user, api_key, invitation, member
+	TargetID    string
+	Details     map[string]any
+}
+
+// audit writes an event in the transaction of the change it records.
+func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action, targetType, targetID string, details map[string]any) error {
+	o := originFrom(ctx)
+	ev := &AuditEvent{
+		ID: uuid.Must(uuid.NewV7()).String(), At: s.clock(), OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID,
+		Action: action, TargetType: targetType, TargetID: targetID, Details: details,
+	}
+	switch {
+	case p != nil && p.User != nil:
+		ev.ActorUserID, ev.ActorKeyID, ev.Actor = p.User.ID, p.KeyID, p.User.Email
+	case p != nil && p.System:
+		ev.Actor = "orgd admin"
+	}
+	if ev.Surface == "" {
+		ev.Surface = "internal"
+	}
+	return tx.InsertAuditEvent(ctx, ev)
+}
+
+// AuditQuery selects audit events, newest first.
+type AuditQuery struct {
+	OrgID  string // "" for every organization (platform administrators only)
+	Before string // an event id: only events older than it
+	Limit  int    // 1 to 500; default 50
+}
+
+const maxAuditPage = 500
+
+// ListAuditEvents returns an organization's audit log, newest first, to its
+// owners and admins and to platform administrators; with no organization,
+// the whole log to platform administrators.
+// Errors: organization.not_found, organization.invalid_access.
+func (s *Service) ListAuditEvents(ctx context.Context, p *Principal, orgRef string, q AuditQuery) ([]*AuditEvent, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > maxAuditPage {
+		return nil, FieldError(CodeInvalidData, "limit", "limit must be between 1 and %d.", maxAuditPage)
+	}
+	var out []*AuditEvent
+	err := s.read(ctx, "list audit events", func(tx Tx) error {
+		if orgRef == "" {
+			if !p.PlatformAdmin() {
+				return errInvalidAccess
+			}
+		} else {
+			org, _, err := access(ctx, tx, p, orgRef, ActReadAudit)
+			if err != nil {
+				return err
+			}
+			q.OrgID = org.ID
+		}
+		var err error
+		out, err = tx.ListAuditEvents(ctx, q)
+		if errors.Is(err, ErrNotFound) {
+			return FieldError(CodeInvalidData, "before", "before must be the id of an audit event.")
+		}
+		return err
+	})
+	return out, err
+}

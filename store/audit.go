@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orgd/orgd"
+)
+
+func (t *tx) InsertAuditEvent(ctx context.Context, ev *orgd.AuditEvent) error {
+	details := "{}"
+	if len(ev.Details) > 0 {
+		details = toJSON(ev.Details)
+	}
+	_, err := t.exec(ctx, `INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_key_id, actor, surface,
+		request_id, action, target_type, target_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		ev.ID, us(ev.At), ev.OrgID, ev.ActorUserID, ev.ActorKeyID, ev.Actor, ev.Surface, ev.RequestID, ev.Action,
+		ev.TargetType, ev.TargetID, details)
+	return err
+}
+
+func (t *tx) ListAuditEvents(ctx context.Context, q orgd.AuditQuery) ([]*orgd.AuditEvent, error) {
+	where, args := `1 = 1`, []any{}
+	if q.OrgID != "" {
+		args = append(args, q.OrgID)
+		where += fmt.Sprintf(` AND org_id = $%d`, len(args))
+	}
+	if q.Before != "" {
+		var n int
+		if err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE id = $1`, q.Before).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, orgd.ErrNotFound
+		}
+		args = append(args, q.Before)
+		where += fmt.Sprintf(` AND id < $%d`, len(args))
+	}
+	args = append(args, q.Limit)
+	rows, err := t.q.QueryContext(ctx, `SELECT id, at, org_id, actor_user_id, actor_key_id, actor, surface, request_id,
+		action, target_type, target_id, details FROM audit_events WHERE `+where+fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	return collect(rows, err, func(row scanner) (*orgd.AuditEvent, error) {
+		var ev orgd.AuditEvent
+		var at int64
+		var details string
+		if err := row.Scan(&ev.ID, &at, &ev.OrgID, &ev.ActorUserID, &ev.ActorKeyID, &ev.Actor, &ev.Surface, &ev.RequestID,
+			&ev.Action, &ev.TargetType, &ev.TargetID, &details); err != nil {
+			return nil, err
+		}
+		ev.At = fromUs(at)
+		if err := fromJSON(details, &ev.Details); err != nil {
+			return nil, err
+		}
+		return &ev, nil
+	})
+}
