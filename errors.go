@@ -51,6 +51,7 @@ const (
 	CodeNotFound          = "root.not_found"
 	CodeMethodNotAllowed  = "root.method_not_allowed"
 	CodeBodyTooLarge      = "root.request_too_large"
+	CodeTooManyFailures   = "root.too_many_failed_attempts"
 	CodeUserNotFound      = "user.not_found"
 	CodeUserExists        = "user.already_exists"
 	CodeOrgNotFound       = "organization.not_found"

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/store"
 )
 
@@ -48,6 +50,10 @@ type Config struct {
 	MailWorkers      int
 	AcceptRedirect   string
 	PageSignIn       bool
+
+	AuthFailuresPerMinute int
+	AuthFailureBurst      int
+	TrustedProxies        []netip.Prefix
 
 	Limits orgd.Limits
 
@@ -200,6 +206,17 @@ var Options = []Option{
 		}},
 	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "require people to be signed in to accept on the invitation page, instead of trusting the emailed link", Server, false,
 		boolSetter(func(c *Config) *bool { return &c.PageSignIn })},
+
+	{"auth-failure-burst", "ORGD_AUTH_FAILURE_BURST", "20", "failed key or token look-ups one client address may make before it is refused with 429", Server, false,
+		intSetter(func(c *Config) *int { return &c.AuthFailureBurst }, 1)},
+	{"auth-failures-per-minute", "ORGD_AUTH_FAILURES_PER_MINUTE", "10", "rate at which an address regains failed look-ups", Server, false,
+		intSetter(func(c *Config) *int { return &c.AuthFailuresPerMinute }, 1)},
+	{"trusted-proxies", "ORGD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client", Server, false,
+		func(c *Config, v string) error {
+			p, err := httpx.ParsePrefixes(v)
+			c.TrustedProxies = p
+			return err
+		}},
 
 	{"invite-max-emails", "ORGD_INVITE_MAX_EMAILS", "100", "most addresses in one create-invitations request", Rules, false,
 		intSetter(func(c *Config) *int { return &c.Limits.MaxEmailsPerRequest }, 1)},

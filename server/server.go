@@ -20,6 +20,9 @@ type Options struct {
 	MaxBodyBytes int64
 	PublicURL    string // where people reach orgd, for accept links
 	Now          func() time.Time
+	// Failures limits failed key and token look-ups per client address;
+	// nil for no limit.
+	Failures *httpx.Failures
 }
 
 // surface is what the fallback needs of an API surface.
@@ -33,9 +36,9 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	mux := http.NewServeMux()
-	es := elastic.New(svc, log, opts.MaxBodyBytes, opts.Now)
+	es := elastic.New(svc, log, elastic.Options{MaxBodyBytes: opts.MaxBodyBytes, Now: opts.Now, Failures: opts.Failures})
 	es.Register(mux)
-	ds := dreadnode.New(svc, log, dreadnode.Options{MaxBodyBytes: opts.MaxBodyBytes, PublicURL: opts.PublicURL, Now: opts.Now})
+	ds := dreadnode.New(svc, log, dreadnode.Options{MaxBodyBytes: opts.MaxBodyBytes, PublicURL: opts.PublicURL, Now: opts.Now, Failures: opts.Failures})
 	ds.Register(mux)
 	mux.Handle("/", fallback(mux, func(path string) surface {
 		if isElastic(path) {

@@ -22,6 +22,7 @@ type API struct {
 	maxBodyBytes int64
 	publicURL    string
 	now          func() time.Time
+	failures     *httpx.Failures
 }
 
 // Options configure the surface.
@@ -29,6 +30,7 @@ type Options struct {
 	MaxBodyBytes int64
 	PublicURL    string // base of accept links handed to callers that deliver invitations themselves
 	Now          func() time.Time
+	Failures     *httpx.Failures // limits failed key look-ups per address; nil for none
 }
 
 // New returns the slug surface over svc.
@@ -36,7 +38,7 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, publicURL: strings.TrimRight(opts.PublicURL, "/"), now: opts.Now}
+	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, publicURL: strings.TrimRight(opts.PublicURL, "/"), now: opts.Now, failures: opts.Failures}
 }
 
 // Route is one operation of the surface.
@@ -90,9 +92,13 @@ func (a *API) handler(rt Route) http.Handler {
 	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
 		r = r.WithContext(orgd.WithOrigin(r.Context(), orgd.Origin{Surface: "slug", RequestID: httpx.RequestID(r.Context())}))
 		if !rt.Public {
+			if err := a.failures.Check(r); err != nil {
+				return err
+			}
 			p, err := a.authenticate(r)
 			if err != nil {
 				if orgd.ErrorKind(err) == orgd.KindUnauthenticated {
+					a.failures.Fail(r)
 					return errAuthentication
 				}
 				return err

@@ -113,11 +113,19 @@ func (a *API) deleteInvitations(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// tokenFailed counts a look-up of an unknown token against the address.
+func (a *API) tokenFailed(r *http.Request, err error) error {
+	if orgd.ErrorCode(err) == orgd.CodeInviteNotFound {
+		a.failures.Fail(r)
+	}
+	return err
+}
+
 func (a *API) getInvitation(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("invitation_token")
 	inv, org, err := a.svc.GetInvitationByToken(r.Context(), principal(r), token)
 	if err != nil {
-		return err
+		return a.tokenFailed(r, err)
 	}
 	httpx.WriteJSON(w, http.StatusOK, invitationOut(inv, token, org, a.now()))
 	return nil
@@ -125,7 +133,7 @@ func (a *API) getInvitation(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.svc.AcceptInvitationByToken(r.Context(), principal(r), r.PathValue("invitation_token")); err != nil {
-		return err
+		return a.tokenFailed(r, err)
 	}
 	httpx.WriteJSON(w, http.StatusOK, emptyResponse{})
 	return nil

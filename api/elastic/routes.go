@@ -20,14 +20,22 @@ type API struct {
 	log          *slog.Logger
 	maxBodyBytes int64
 	now          func() time.Time
+	failures     *httpx.Failures
+}
+
+// Options configure the surface.
+type Options struct {
+	MaxBodyBytes int64
+	Now          func() time.Time
+	Failures     *httpx.Failures // limits failed key and token look-ups per address; nil for none
 }
 
 // New returns the Elastic surface over svc.
-func New(svc *orgd.Service, log *slog.Logger, maxBodyBytes int64, now func() time.Time) *API {
-	if now == nil {
-		now = time.Now
+func New(svc *orgd.Service, log *slog.Logger, opts Options) *API {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &API{svc: svc, log: log, maxBodyBytes: maxBodyBytes, now: now}
+	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, now: opts.Now, failures: opts.Failures}
 }
 
 // Route is one operation of the surface.
@@ -120,9 +128,13 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // handler authenticates the caller and runs the route's handler.
 func (a *API) handler(rt Route) http.Handler {
 	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
+		if err := a.failures.Check(r); err != nil {
+			return err
+		}
 		p, err := a.authenticate(r)
 		if err != nil {
 			if orgd.ErrorKind(err) == orgd.KindUnauthenticated {
+				a.failures.Fail(r)
 				return rt.Unauthenticated
 			}
 			return err

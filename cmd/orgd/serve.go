@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/config"
+	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/server"
 )
@@ -63,7 +64,8 @@ func (e *env) serve(args []string) error {
 	base, cancelRequests := context.WithCancel(context.WithoutCancel(e.ctx))
 	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL}),
+		Handler: server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL,
+			Failures: httpx.NewFailures(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst, cfg.TrustedProxies, nil)}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.RequestTimeout,
 		WriteTimeout:      cfg.RequestTimeout,

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/riverqueue/river"
 
+	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/internal/testdb"
 	"github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/outbox"
@@ -84,6 +86,23 @@ type Mail struct {
 // StartWithMailOptions is StartWithMail with delivery options.
 func StartWithMailOptions(t testing.TB, databaseURL string, m Mail, opts ...Option) *Server {
 	t.Helper()
+	return StartConfig(t, databaseURL, Config{Limits: opts, Mail: m})
+}
+
+// Config is everything a test server can be given.
+type Config struct {
+	Limits []Option
+	Mail   Mail
+	// FailureBurst limits failed key and token look-ups per client address
+	// (refilled at 60 a minute on the server's clock); 0 for no limit.
+	FailureBurst   int
+	TrustedProxies []netip.Prefix
+}
+
+// StartConfig runs a server as cfg says.
+func StartConfig(t testing.TB, databaseURL string, cfg Config) *Server {
+	t.Helper()
+	m, opts := cfg.Mail, cfg.Limits
 	sender, retryPeriod := m.Sender, cmp.Or(m.RetryPeriod, time.Hour)
 	sendTimeout := cmp.Or(m.SendTimeout, 2*time.Second)
 	st := testdb.OpenURL(t, databaseURL)
@@ -125,7 +144,11 @@ func StartWithMailOptions(t testing.TB, databaseURL string, m Mail, opts ...Opti
 		defer cancel()
 		ob.Stop(ctx)
 	})
-	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: PublicURL}))
+	var failures *httpx.Failures
+	if cfg.FailureBurst > 0 {
+		failures = httpx.NewFailures(60, cfg.FailureBurst, cfg.TrustedProxies, clock.Now)
+	}
+	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: PublicURL, Failures: failures}))
 	t.Cleanup(ts.Close)
 	return &Server{t: t, URL: ts.URL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
 }
