@@ -64,7 +64,8 @@ func TestWireErrorEnvelope(t *testing.T) {
 			{"POST the organization list", "POST", "/api/v1/organizations", w.owner.Key, "{}", want{405, orgd.CodeMethodNotAllowed}, "GET"},
 			{"GET _accept", "GET", "/api/v1/organizations/invitations/tok/_accept", w.owner.Key, nil, want{405, orgd.CodeMethodNotAllowed}, "POST"},
 			{"PUT role assignments", "PUT", "/api/v1/users/u1/role_assignments", w.owner.Key, "{}", want{405, orgd.CodeMethodNotAllowed}, "POST, DELETE"},
-			{"DELETE the invitation list", "DELETE", org + "/invitations", w.owner.Key, nil, want{405, orgd.CodeMethodNotAllowed}, "GET, POST"},
+			{"POST the member list", "POST", org + "/members", w.owner.Key, "{}", want{405, orgd.CodeMethodNotAllowed}, "GET, DELETE"},
+			{"GET an empty token list", "GET", org + "/invitations/", w.owner.Key, nil, want{405, orgd.CodeMethodNotAllowed}, "DELETE"},
 			{"GET members by id", "GET", org + "/members/u1", w.owner.Key, nil, want{405, orgd.CodeMethodNotAllowed}, "DELETE"},
 			{"GET invitations by tokens", "GET", org + "/invitations/a,b", w.owner.Key, nil, want{405, orgd.CodeMethodNotAllowed}, "DELETE"},
 			{"over the size limit", "PUT", org, w.owner.Key, `{"name":"` + strings.Repeat("n", 1<<20) + `"}`, want{413, orgd.CodeBodyTooLarge}, ""},
@@ -179,7 +180,7 @@ func TestWireBatchErrors(t *testing.T) {
 }
 
 // TestWireCSVPathParams: token and user id lists split on a literal comma
-// and on %2C (which the Go client sends); a list of nothing is no valid token.
+// and on %2C (which the Go client sends); an empty list is no valid token.
 func TestWireCSVPathParams(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		w := newWorld(t, databaseURL)
@@ -201,10 +202,10 @@ func TestWireCSVPathParams(t *testing.T) {
 				}
 			})
 		}
-		for _, list := range []string{",", "%2C", "%20", ",,"} {
-			r := w.srv.Elastic("DELETE", org+"/invitations/"+list, w.owner.Key, nil)
+		for _, list := range []string{"/", "", "/,", "/%2C", "/%20", "/,,"} {
+			r := w.srv.Elastic("DELETE", org+"/invitations"+list, w.owner.Key, nil)
 			wantError(t, r, 400, orgd.CodeInvalidData)
-			r = w.srv.Elastic("DELETE", org+"/members/"+list, w.owner.Key, nil)
+			r = w.srv.Elastic("DELETE", org+"/members"+list, w.owner.Key, nil)
 			wantError(t, r, 400, orgd.CodeInvalidData)
 		}
 	})
