@@ -166,6 +166,19 @@ func TestWireBatchErrors(t *testing.T) {
 		if n := len(listInvitations(t, w.srv, w.owner.Key, w.org.ID)); n != 2 {
 			t.Errorf("%d invitations after a refused batch, want the 2 from before", n)
 		}
+		// A batch refused only for the cooldown says when to retry.
+		w.srv.Clock.Advance(20 * time.Second)
+		invite(t, w.srv, w.org, orgd.RoleAssignments{}, "later@example.com")
+		r = w.srv.Elastic("POST", path, w.owner.Key, map[string]any{"emails": []string{"cool@example.com", "later@example.com"}})
+		wantError(t, r, 400, orgd.CodeInviteExists)
+		if got := r.Header.Get("Retry-After"); got != "60" {
+			t.Errorf("Retry-After %q, want 60 (the longer wait)", got)
+		}
+		r = w.srv.Elastic("POST", path, w.owner.Key, map[string]any{"emails": []string{"cool@example.com", "not-an-address"}})
+		wantError(t, r, 400, orgd.CodeInviteExists)
+		if got := r.Header.Get("Retry-After"); got != "" {
+			t.Errorf("Retry-After %q for a batch that waiting does not mend", got)
+		}
 		// Too many addresses at once is a limit of the request, not of time.
 		many := make([]string, 101)
 		for i := range many {
