@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/elastic/cloud-sdk-go/pkg/api"
+	"github.com/elastic/cloud-sdk-go/pkg/api/apierror"
 	"github.com/elastic/cloud-sdk-go/pkg/api/organizationapi"
 	"github.com/elastic/cloud-sdk-go/pkg/auth"
 	"github.com/elastic/cloud-sdk-go/pkg/client/organizations"
@@ -78,6 +79,19 @@ func sdkError[T cloudError](code string) func(*testing.T, error) {
 		}
 		if h := reflect.ValueOf(e).Elem().FieldByName("XCloudErrorCodes"); h.IsValid() && h.String() != code {
 			t.Errorf("%T XCloudErrorCodes %q, want %q", e, h.String(), code)
+		}
+	}
+}
+
+// untypedError returns a check for an error status the spec does not list
+// for the operation: the client returns a *runtime.APIError, and its
+// organizationapi helpers put the code in the message users see.
+func untypedError(status int, code string) func(*testing.T, error) {
+	return func(t *testing.T, err error) {
+		t.Helper()
+		var e *runtime.APIError
+		if !errors.As(err, &e) || e.Code != status || !strings.Contains(err.Error(), code) {
+			t.Errorf("got %T %q, want a %d runtime.APIError that says %s", err, err, status, code)
 		}
 	}
 }
@@ -371,6 +385,8 @@ func TestConformanceErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		loner := srv.User("loner@example.com", false)
+		solo := srv.Org("Solo", "solo") // managed by one admin, without an owner
+		soloAdmin := srv.Member(solo, "admin@solo.test", orgd.RoleOrgAdmin)
 		many := make([]string, 101)
 		for i := range many {
 			many[i] = fmt.Sprintf("m%d@example.com", i)
@@ -429,6 +445,10 @@ func TestConformanceErrors(t *testing.T) {
 				sdkError[*organizations.DeleteOrganizationInvitationsBadRequest](orgd.CodeInvalidData)},
 			{"delete invitations with a blank token", func() error { return deleteInv(owner, org.ID, " , ") },
 				sdkError[*organizations.DeleteOrganizationInvitationsBadRequest](orgd.CodeInvalidData)},
+			{"delete an empty token through the helper", func() error {
+				_, err := organizationapi.DeleteInvitation(organizationapi.DeleteInvitationParams{API: owner, OrganizationID: org.ID, InvitationTokens: []string{""}})
+				return err
+			}, sdkError[*organizations.DeleteOrganizationInvitationsBadRequest](orgd.CodeInvalidData)},
 			{"delete an unknown invitation", func() error { return deleteInv(owner, org.ID, "nope") },
 				sdkError[*organizations.DeleteOrganizationInvitationsNotFound](orgd.CodeInviteNotFound)},
 			{"delete a known and an unknown invitation", func() error { return deleteInv(owner, org.ID, open+",nope") },
@@ -465,6 +485,25 @@ func TestConformanceErrors(t *testing.T) {
 				sdkError[*organizations.DeleteOrganizationMembershipsNotFound](orgd.CodeMembershipMissing)},
 			{"delete members of another organization", func() error { return deleteMembers(outsider, org.ID, w.reader.User.ID) },
 				sdkError[*organizations.DeleteOrganizationMembershipsNotFound](orgd.CodeOrgNotFound)},
+			{"delete the last owner", func() error { return deleteMembers(owner, org.ID, w.owner.User.ID) },
+				untypedError(400, orgd.CodeLastOwner)},
+			{"delete the last admin", func() error { return deleteMembers(sdk(t, srv, soloAdmin.Key), solo.ID, soloAdmin.User.ID) },
+				untypedError(400, orgd.CodeLastAdmin)},
+			{"delete the last owner by force as an owner", func() error {
+				_, err := orgs(owner).DeleteOrganizationMemberships(organizations.NewDeleteOrganizationMembershipsParams().
+					WithOrganizationID(org.ID).WithUserIds(w.owner.User.ID).WithForce(new(true)), owner.AuthWriter)
+				return apierror.Wrap(err) // as the helpers do
+			}, untypedError(400, orgd.CodeLastOwner)},
+			{"demote the last owner", func() error {
+				_, err := organizationapi.RemoveRoleAssignments(organizationapi.RemoveRoleAssignmentsParams{API: pa, UserID: w.owner.User.ID,
+					RoleAssignments: models.RoleAssignments{Organization: []*models.OrganizationRoleAssignment{orgRoleModel("owner", new(org.ID))}}})
+				return err
+			}, sdkError[*user_role_assignments.RemoveRoleAssignmentsBadRequest](orgd.CodeLastOwner)},
+			{"demote the last admin", func() error {
+				_, err := organizationapi.RemoveRoleAssignments(organizationapi.RemoveRoleAssignmentsParams{API: sdk(t, srv, soloAdmin.Key), UserID: soloAdmin.User.ID,
+					RoleAssignments: models.RoleAssignments{Organization: []*models.OrganizationRoleAssignment{orgRoleModel("organization-admin", nil)}}})
+				return err
+			}, sdkError[*user_role_assignments.RemoveRoleAssignmentsBadRequest](orgd.CodeLastAdmin)},
 			{"add roles to an unknown user", func() error { return addRoles(owner, unknownID) },
 				sdkError[*user_role_assignments.AddRoleAssignmentsBadRequest](orgd.CodeInvalidTarget)},
 			{"add roles to a user outside the organization", func() error { return addRoles(owner, loner.User.ID) },
