@@ -216,12 +216,40 @@ func must[T any](v T, err error) func(testing.TB) T {
 	}
 }
 
+// invitations is the owner's view of one organization through the SDK.
+type invitations struct {
+	t     *testing.T
+	c     *api.API
+	orgID string
+}
+
+func (iv invitations) create(ra *models.RoleAssignments, emails ...string) (*models.OrganizationInvitations, error) {
+	return organizationapi.CreateInvitation(organizationapi.CreateInvitationParams{API: iv.c, OrganizationID: iv.orgID,
+		Emails: emails, ExpiresIn: "7d", RoleAssignments: ra})
+}
+
+func (iv invitations) mustCreate(ra *models.RoleAssignments, email string) *models.OrganizationInvitation {
+	iv.t.Helper()
+	return must(iv.create(ra, email))(iv.t).Invitations[0]
+}
+
+func (iv invitations) list() []*models.OrganizationInvitation {
+	iv.t.Helper()
+	return must(organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: iv.c, OrganizationID: iv.orgID}))(iv.t).Invitations
+}
+
+func (iv invitations) members() []*models.OrganizationMembership {
+	iv.t.Helper()
+	return must(organizationapi.ListMembers(organizationapi.ListMembersParams{API: iv.c, OrganizationID: iv.orgID}))(iv.t).Members
+}
+
 // TestConformanceOperations calls every operation once with success and
 // checks what comes back.
 func TestConformanceOperations(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		w := newWorld(t, databaseURL)
 		c := sdk(t, w.srv, w.owner.Key)
+		iv := invitations{t, c, w.org.ID}
 		now := w.srv.Clock.Now()
 
 		got := must(organizationapi.List(organizationapi.ListParams{API: c}))(t)
@@ -251,12 +279,11 @@ func TestConformanceOperations(t *testing.T) {
 		}
 
 		roles := &models.RoleAssignments{Organization: []*models.OrganizationRoleAssignment{orgRoleModel("billing-admin", new(w.org.ID))}}
-		invs := must(organizationapi.CreateInvitation(organizationapi.CreateInvitationParams{API: c, OrganizationID: w.org.ID,
-			Emails: []string{"ann@example.com"}, ExpiresIn: "7d", RoleAssignments: roles}))(t)
-		if len(invs.Invitations) != 1 {
-			t.Fatalf("created %d invitations, want 1", len(invs.Invitations))
+		invs := must(iv.create(roles, "ann@example.com"))(t).Invitations
+		if len(invs) != 1 {
+			t.Fatalf("created %d invitations, want 1", len(invs))
 		}
-		inv := invs.Invitations[0]
+		inv := invs[0]
 		if *inv.Email != "ann@example.com" || *inv.Token == "" || *inv.Expired || *inv.Organization.ID != w.org.ID ||
 			!time.Time(*inv.CreatedAt).Equal(now.Truncate(time.Microsecond)) ||
 			time.Time(*inv.ExpiresAt).Sub(time.Time(*inv.CreatedAt)) != 7*24*time.Hour {
@@ -264,8 +291,7 @@ func TestConformanceOperations(t *testing.T) {
 		}
 		wantRoles(t, "created invitation", roles, inv.RoleAssignments)
 
-		listed := must(organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: c, OrganizationID: w.org.ID}))(t)
-		if diff := cmp.Diff([]*models.OrganizationInvitation{inv}, listed.Invitations); diff != "" {
+		if diff := cmp.Diff([]*models.OrganizationInvitation{inv}, iv.list()); diff != "" {
 			t.Errorf("list invitations (-want +got):\n%s", diff)
 		}
 		ann := w.srv.User("Ann@Example.com", false)
@@ -277,44 +303,38 @@ func TestConformanceOperations(t *testing.T) {
 		must(c.V1API.Organizations.AcceptOrganizationInvitation(
 			organizations.NewAcceptOrganizationInvitationParams().WithInvitationToken(*inv.Token), auth.APIKey(ann.Key)))(t)
 
-		members := must(organizationapi.ListMembers(organizationapi.ListMembersParams{API: c, OrganizationID: w.org.ID}))(t)
-		m := findMember(members.Members, ann.User.ID)
+		members := iv.members()
+		m := findMember(members, ann.User.ID)
 		if m == nil || *m.OrganizationID != w.org.ID || m.Email != ann.User.Email || m.MemberSince == nil {
 			t.Fatalf("the invitee is not a member: %s", must(json.Marshal(members))(t))
 		}
 		wantRoles(t, "new member", roles, m.RoleAssignments)
-		if len(members.Members) != 4 {
-			t.Errorf("%d members, want 4", len(members.Members))
+		if len(members) != 4 {
+			t.Errorf("%d members, want 4", len(members))
 		}
-		listed = must(organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: c, OrganizationID: w.org.ID}))(t)
-		if len(listed.Invitations) != 0 {
+		if len(iv.list()) != 0 {
 			t.Errorf("the accepted invitation is still listed")
 		}
 
-		two := must(organizationapi.CreateInvitation(organizationapi.CreateInvitationParams{API: c, OrganizationID: w.org.ID,
-			Emails: []string{"bo@example.com", "cy@example.com"}}))(t)
+		two := must(iv.create(nil, "bo@example.com", "cy@example.com"))(t).Invitations
 		must(organizationapi.DeleteInvitation(organizationapi.DeleteInvitationParams{API: c, OrganizationID: w.org.ID,
-			InvitationTokens: []string{*two.Invitations[0].Token, *two.Invitations[1].Token}}))(t)
-		listed = must(organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: c, OrganizationID: w.org.ID}))(t)
-		if len(listed.Invitations) != 0 {
-			t.Errorf("%d invitations remain after deleting both", len(listed.Invitations))
+			InvitationTokens: []string{*two[0].Token, *two[1].Token}}))(t)
+		if n := len(iv.list()); n != 0 {
+			t.Errorf("%d invitations remain after deleting both", n)
 		}
 
 		viewer := &models.RoleAssignments{Deployment: []*models.DeploymentRoleAssignment{
 			{RoleID: new("deployment-viewer"), OrganizationID: new(w.org.ID), DeploymentIds: []string{"d2", "d1"}}}}
 		must(organizationapi.AddRoleAssignments(organizationapi.AddRoleAssignmentsParams{API: c, UserID: ann.User.ID, RoleAssignments: *viewer}))(t)
-		members = must(organizationapi.ListMembers(organizationapi.ListMembersParams{API: c, OrganizationID: w.org.ID}))(t)
 		wantRoles(t, "after adding", &models.RoleAssignments{Organization: roles.Organization, Deployment: viewer.Deployment},
-			findMember(members.Members, ann.User.ID).RoleAssignments)
+			findMember(iv.members(), ann.User.ID).RoleAssignments)
 		must(organizationapi.RemoveRoleAssignments(organizationapi.RemoveRoleAssignmentsParams{API: c, UserID: ann.User.ID, RoleAssignments: *viewer}))(t)
-		members = must(organizationapi.ListMembers(organizationapi.ListMembersParams{API: c, OrganizationID: w.org.ID}))(t)
-		wantRoles(t, "after removing", roles, findMember(members.Members, ann.User.ID).RoleAssignments)
+		wantRoles(t, "after removing", roles, findMember(iv.members(), ann.User.ID).RoleAssignments)
 
 		must(organizationapi.DeleteMember(organizationapi.DeleteMemberParams{API: c, OrganizationID: w.org.ID,
 			UserIDs: []string{ann.User.ID, w.reader.User.ID}}))(t)
-		members = must(organizationapi.ListMembers(organizationapi.ListMembersParams{API: c, OrganizationID: w.org.ID}))(t)
 		var ids []string
-		for _, m := range members.Members {
+		for _, m := range iv.members() {
 			ids = append(ids, *m.UserID)
 		}
 		if diff := cmp.Diff([]string{w.owner.User.ID, w.admin.User.ID}, ids); diff != "" {
@@ -339,6 +359,14 @@ func TestConformanceErrors(t *testing.T) {
 		}
 		update := func(c *api.API, id, name string) error {
 			_, err := organizationapi.Update(organizationapi.UpdateParams{API: c, OrganizationID: id, Name: name})
+			return err
+		}
+		listInvs := func(c *api.API, id string) error {
+			_, err := organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: c, OrganizationID: id})
+			return err
+		}
+		listMems := func(c *api.API, id string) error {
+			_, err := organizationapi.ListMembers(organizationapi.ListMembersParams{API: c, OrganizationID: id})
 			return err
 		}
 		createInv := func(c *api.API, id string, emails ...string) error {
@@ -415,14 +443,10 @@ func TestConformanceErrors(t *testing.T) {
 				sdkError[*organizations.UpdateOrganizationForbidden](orgd.CodeOrgInvalidAccess)},
 			{"update organization of another", func() error { return update(outsider, org.ID, "Acme") },
 				sdkError[*organizations.UpdateOrganizationNotFound](orgd.CodeOrgNotFound)},
-			{"list invitations of another organization", func() error {
-				_, err := organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: outsider, OrganizationID: org.ID})
-				return err
-			}, sdkError[*organizations.ListOrganizationInvitationsNotFound](orgd.CodeOrgNotFound)},
-			{"list invitations of an unknown organization", func() error {
-				_, err := organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: pa, OrganizationID: unknownID})
-				return err
-			}, sdkError[*organizations.ListOrganizationInvitationsNotFound](orgd.CodeOrgNotFound)},
+			{"list invitations of another organization", func() error { return listInvs(outsider, org.ID) },
+				sdkError[*organizations.ListOrganizationInvitationsNotFound](orgd.CodeOrgNotFound)},
+			{"list invitations of an unknown organization", func() error { return listInvs(pa, unknownID) },
+				sdkError[*organizations.ListOrganizationInvitationsNotFound](orgd.CodeOrgNotFound)},
 			{"create invitation for a bad address", func() error { return createInv(owner, org.ID, "not-an-address") },
 				sdkError[*organizations.CreateOrganizationInvitationsBadRequest](orgd.CodeInviteInvalidMail)},
 			{"create invitation again within the cooldown", func() error { return createInv(owner, org.ID, "open@example.com") },
@@ -473,10 +497,10 @@ func TestConformanceErrors(t *testing.T) {
 				sdkError[*organizations.AcceptOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
 			{"accept a revoked invitation", func() error { return accept(sdk(t, srv, loner.Key), revoked) },
 				sdkError[*organizations.AcceptOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
-			{"list members of another organization", func() error {
-				_, err := organizationapi.ListMembers(organizationapi.ListMembersParams{API: outsider, OrganizationID: org.ID})
-				return err
-			}, sdkError[*organizations.ListOrganizationMembersNotFound](orgd.CodeOrgNotFound)},
+			{"list members of another organization", func() error { return listMems(outsider, org.ID) },
+				sdkError[*organizations.ListOrganizationMembersNotFound](orgd.CodeOrgNotFound)},
+			{"list members of an unknown organization", func() error { return listMems(pa, unknownID) },
+				sdkError[*organizations.ListOrganizationMembersNotFound](orgd.CodeOrgNotFound)},
 			{"delete an unknown user", func() error { return deleteMembers(owner, org.ID, unknownID) },
 				sdkError[*organizations.DeleteOrganizationMembershipsNotFound](orgd.CodeUserNotFound)},
 			{"delete a user who is not a member", func() error { return deleteMembers(owner, org.ID, loner.User.ID) },
@@ -535,33 +559,6 @@ func TestConformanceErrors(t *testing.T) {
 			})
 		}
 	})
-}
-
-// invitations is the owner's view of one organization through the SDK.
-type invitations struct {
-	t     *testing.T
-	c     *api.API
-	orgID string
-}
-
-func (iv invitations) create(ra *models.RoleAssignments, emails ...string) (*models.OrganizationInvitations, error) {
-	return organizationapi.CreateInvitation(organizationapi.CreateInvitationParams{API: iv.c, OrganizationID: iv.orgID,
-		Emails: emails, ExpiresIn: "7d", RoleAssignments: ra})
-}
-
-func (iv invitations) mustCreate(ra *models.RoleAssignments, email string) *models.OrganizationInvitation {
-	iv.t.Helper()
-	return must(iv.create(ra, email))(iv.t).Invitations[0]
-}
-
-func (iv invitations) list() []*models.OrganizationInvitation {
-	iv.t.Helper()
-	return must(organizationapi.ListInvitations(organizationapi.ListInvitationsParams{API: iv.c, OrganizationID: iv.orgID}))(iv.t).Invitations
-}
-
-func (iv invitations) members() []*models.OrganizationMembership {
-	iv.t.Helper()
-	return must(organizationapi.ListMembers(organizationapi.ListMembersParams{API: iv.c, OrganizationID: iv.orgID}))(iv.t).Members
 }
 
 // acceptAs accepts an invitation through the SDK as the owner of key.

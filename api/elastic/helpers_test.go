@@ -112,22 +112,27 @@ func orgRole(org *orgd.Organization, role orgd.Role) orgd.RoleAssignments {
 	return orgd.RoleAssignments{}.WithOrgRole(org.ID, role)
 }
 
-// listInvitations returns an organization's invitations over the wire.
-func listInvitations(t *testing.T, srv *apitest.Server, key, orgID string) []elastic.OrganizationInvitation {
+// getJSON GETs path as the owner of key, expects 200 and decodes the body.
+func getJSON[T any](t *testing.T, srv *apitest.Server, key, path string) T {
 	t.Helper()
-	r := srv.Elastic("GET", "/api/v1/organizations/"+orgID+"/invitations", key, nil)
+	r := srv.Elastic("GET", path, key, nil)
 	want{status: 200}.check(t, r)
-	var out elastic.OrganizationInvitations
+	var out T
 	r.JSON(t, &out)
-	return out.Invitations
+	return out
 }
 
-// listMembers returns an organization's members over the wire.
+func getOrganization(t *testing.T, srv *apitest.Server, key, orgID string) elastic.Organization {
+	t.Helper()
+	return getJSON[elastic.Organization](t, srv, key, "/api/v1/organizations/"+orgID)
+}
+
+func listInvitations(t *testing.T, srv *apitest.Server, key, orgID string) []elastic.OrganizationInvitation {
+	t.Helper()
+	return getJSON[elastic.OrganizationInvitations](t, srv, key, "/api/v1/organizations/"+orgID+"/invitations").Invitations
+}
+
 func listMembers(t *testing.T, srv *apitest.Server, key, orgID string) []elastic.OrganizationMembership {
 	t.Helper()
-	r := srv.Elastic("GET", "/api/v1/organizations/"+orgID+"/members", key, nil)
-	want{status: 200}.check(t, r)
-	var out elastic.OrganizationMemberships
-	r.JSON(t, &out)
-	return out.Members
+	return getJSON[elastic.OrganizationMemberships](t, srv, key, "/api/v1/organizations/"+orgID+"/members").Members
 }

@@ -316,15 +316,6 @@ func TestWireUpdateOrganizationLists(t *testing.T) {
 	})
 }
 
-func getOrganization(t *testing.T, srv *apitest.Server, key, orgID string) elastic.Organization {
-	t.Helper()
-	r := srv.Elastic("GET", "/api/v1/organizations/"+orgID, key, nil)
-	want{status: 200}.check(t, r)
-	var out elastic.Organization
-	r.JSON(t, &out)
-	return out
-}
-
 // TestWireBodilessAndBodiedRequests: _accept takes no body (the Go client
 // sends an empty one with a JSON Content-Type); DELETE role_assignments
 // takes one.
