@@ -634,6 +634,9 @@ func usable(inv *Invitation, now time.Time) error {
 // organization.invalid_access, organization.invitation_not_found.
 func (s *Service) RevokeInvitationsByToken(ctx context.Context, p *Principal, orgRef string, tokens []string) error {
 	tokens = slices.DeleteFunc(slices.Clone(tokens), func(t string) bool { return t == "" })
+	// A token named twice is revoked once: all or none is about the set.
+	slices.Sort(tokens)
+	tokens = slices.Compact(tokens)
 	if len(tokens) == 0 {
 		return FieldError(CodeInvalidData, "invitation_tokens", "No valid invitation token was supplied.")
 	}

@@ -215,6 +215,17 @@ func TestWireCSVPathParams(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a token and a user id named twice", func(t *testing.T) {
+			tok := invite(t, w.srv, w.org, orgd.RoleAssignments{}, "twice@example.com")[0]
+			r := w.srv.Elastic("DELETE", org+"/invitations/"+tok+","+tok, w.owner.Key, nil)
+			checkSuccessShape(t, routeByOperation(t, "delete-organization-invitations"), r)
+			if n := len(listInvitations(t, w.srv, w.owner.Key, w.org.ID)); n != 0 {
+				t.Errorf("%d invitations left", n)
+			}
+			m := w.srv.Member(w.org, "twice@example.com", orgd.RoleReader)
+			r = w.srv.Elastic("DELETE", org+"/members/"+m.User.ID+"%2C"+m.User.ID, w.owner.Key, nil)
+			checkSuccessShape(t, routeByOperation(t, "delete-organization-memberships"), r)
+		})
 		for _, list := range []string{"/", "", "/,", "/%2C", "/%20", "/,,"} {
 			r := w.srv.Elastic("DELETE", org+"/invitations"+list, w.owner.Key, nil)
 			wantError(t, r, 400, orgd.CodeInvalidData)
