@@ -278,6 +278,18 @@ func TestConformanceOperations(t *testing.T) {
 			t.Errorf("rename only (-want +got):\n%s", diff)
 		}
 
+		// A billing admin may change billing contacts only; the SDK's nulls
+		// for the other lists do not count as changing them.
+		biller := w.srv.Member(w.org, "bills@acme.test", orgd.RoleBillingAdmin)
+		billing := sdk(t, w.srv, biller.Key)
+		want.BillingContacts = []string{"bills@acme.test", "more@acme.test"}
+		if diff := cmp.Diff(want, must(organizationapi.Update(organizationapi.UpdateParams{API: billing, OrganizationID: w.org.ID,
+			BillingContacts: want.BillingContacts}))(t)); diff != "" {
+			t.Errorf("billing contacts by a billing admin (-want +got):\n%s", diff)
+		}
+		_, err := organizationapi.Update(organizationapi.UpdateParams{API: billing, OrganizationID: w.org.ID, Name: "Billing Corp"})
+		sdkError[*organizations.UpdateOrganizationForbidden](orgd.CodeOrgInvalidAccess)(t, err)
+
 		roles := &models.RoleAssignments{Organization: []*models.OrganizationRoleAssignment{orgRoleModel("billing-admin", new(w.org.ID))}}
 		invs := must(iv.create(roles, "ann@example.com"))(t).Invitations
 		if len(invs) != 1 {
@@ -302,6 +314,11 @@ func TestConformanceOperations(t *testing.T) {
 		}
 		must(c.V1API.Organizations.AcceptOrganizationInvitation(
 			organizations.NewAcceptOrganizationInvitationParams().WithInvitationToken(*inv.Token), auth.APIKey(ann.Key)))(t)
+		accepted := must(c.V1API.Organizations.GetOrganizationInvitation(
+			organizations.NewGetOrganizationInvitationParams().WithInvitationToken(*inv.Token), auth.APIKey(ann.Key)))(t).Payload
+		if time.Time(accepted.AcceptedAt).IsZero() {
+			t.Error("an accepted invitation read by its token has no accepted_at")
+		}
 
 		members := iv.members()
 		m := findMember(members, ann.User.ID)
@@ -309,8 +326,8 @@ func TestConformanceOperations(t *testing.T) {
 			t.Fatalf("the invitee is not a member: %s", must(json.Marshal(members))(t))
 		}
 		wantRoles(t, "new member", roles, m.RoleAssignments)
-		if len(members) != 4 {
-			t.Errorf("%d members, want 4", len(members))
+		if len(members) != 5 {
+			t.Errorf("%d members, want 5", len(members))
 		}
 		if len(iv.list()) != 0 {
 			t.Errorf("the accepted invitation is still listed")
@@ -337,7 +354,7 @@ func TestConformanceOperations(t *testing.T) {
 		for _, m := range iv.members() {
 			ids = append(ids, *m.UserID)
 		}
-		if diff := cmp.Diff([]string{w.owner.User.ID, w.admin.User.ID}, ids); diff != "" {
+		if diff := cmp.Diff([]string{w.owner.User.ID, w.admin.User.ID, biller.User.ID}, ids); diff != "" {
 			t.Errorf("members after deleting two (-want +got):\n%s", diff)
 		}
 	})
