@@ -96,26 +96,6 @@ func untypedError(status int, code string) func(*testing.T, error) {
 	}
 }
 
-// world is an organization with an owner, an admin and a reader, another
-// organization with its owner, and a platform administrator.
-type world struct {
-	srv                                *apitest.Server
-	org, other                         *orgd.Organization
-	owner, admin, reader, outsider, pa *apitest.Caller
-}
-
-func newWorld(t *testing.T, databaseURL string, opts ...apitest.Option) *world {
-	t.Helper()
-	srv := apitest.Start(t, databaseURL, opts...)
-	w := &world{srv: srv, org: srv.Org("Acme", "acme"), other: srv.Org("Other", "other")}
-	w.owner = srv.Member(w.org, "owner@acme.test", orgd.RoleOwner)
-	w.admin = srv.Member(w.org, "admin@acme.test", orgd.RoleOrgAdmin)
-	w.reader = srv.Member(w.org, "reader@acme.test", orgd.RoleReader)
-	w.outsider = srv.Member(w.other, "owner@other.test", orgd.RoleOwner)
-	w.pa = srv.User("root@orgd.test", true)
-	return w
-}
-
 const unknownID = "01936f6e-0000-7000-8000-000000000000"
 
 func orgModel(o *orgd.Organization) *models.Organization {

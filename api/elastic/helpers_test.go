@@ -55,6 +55,26 @@ func wantError(t *testing.T, r *apitest.Response, status int, code string) elast
 	return reply
 }
 
+// world is an organization with an owner, an admin and a reader, another
+// organization with its owner, and a platform administrator.
+type world struct {
+	srv                                *apitest.Server
+	org, other                         *orgd.Organization
+	owner, admin, reader, outsider, pa *apitest.Caller
+}
+
+func newWorld(t *testing.T, databaseURL string, opts ...apitest.Option) *world {
+	t.Helper()
+	srv := apitest.Start(t, databaseURL, opts...)
+	w := &world{srv: srv, org: srv.Org("Acme", "acme"), other: srv.Org("Other", "other")}
+	w.owner = srv.Member(w.org, "owner@acme.test", orgd.RoleOwner)
+	w.admin = srv.Member(w.org, "admin@acme.test", orgd.RoleOrgAdmin)
+	w.reader = srv.Member(w.org, "reader@acme.test", orgd.RoleReader)
+	w.outsider = srv.Member(w.other, "owner@other.test", orgd.RoleOwner)
+	w.pa = srv.User("root@orgd.test", true)
+	return w
+}
+
 // snapshot is what the service holds about some organizations: the
 // organization, its members (with their roles and platform flag) and its
 // invitations in every state.
