@@ -44,7 +44,6 @@ var memberRoles = map[caller]orgd.Role{
 // before the caller joined) and one to an address no user has.
 type scene struct {
 	org, other    *orgd.Organization
-	caller        caller
 	key           string // the caller's API key; "" for anonymous
 	self          *orgd.User
 	owner         *orgd.User
@@ -61,9 +60,8 @@ func newScene(t *testing.T, srv *apitest.Server, c caller) *scene {
 	n := sceneSeq.Add(1)
 	email := func(name string) string { return fmt.Sprintf("%s-%d@acme.test", name, n) }
 	s := &scene{
-		caller: c,
-		org:    srv.Org("Acme", fmt.Sprintf("acme-%d", n)),
-		other:  srv.Org("Other", fmt.Sprintf("other-%d", n)),
+		org:   srv.Org("Acme", fmt.Sprintf("acme-%d", n)),
+		other: srv.Org("Other", fmt.Sprintf("other-%d", n)),
 	}
 	users := map[caller]*apitest.Caller{
 		outsider:      srv.Member(s.other, email("outsider"), orgd.RoleOwner),
