@@ -40,6 +40,8 @@ func (noAuth) AuthenticateRequest(runtime.ClientRequest, strfmt.Registry) error 
 func (noAuth) AuthRequest(r *http.Request) *http.Request                        { return r }
 
 // sdk returns a cloud-sdk-go client of srv that sends key ("" for none).
+// api.NewAPI sets a package-level timeout of go-openapi, so tests that call
+// it must not run in parallel.
 func sdk(t *testing.T, srv *apitest.Server, key string) *api.API {
 	t.Helper()
 	var w auth.Writer = noAuth{}
