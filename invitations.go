@@ -410,18 +410,25 @@ func humanDuration(d time.Duration) string {
 }
 
 // joinErrors returns the one error of a batch, or an error that carries
-// every one as Details.
+// every one as Details. When every one says when to retry (cooldowns), so
+// does the batch: after the longest wait.
 func joinErrors(errs []*Error) error {
 	if len(errs) == 1 {
 		return errs[0]
 	}
-	kind := errs[0].Kind
+	kind, retry, waits := errs[0].Kind, time.Duration(0), true
 	for _, e := range errs {
 		if e.Kind != kind {
 			kind = KindInvalid
 		}
+		waits = waits && e.RetryAfter > 0
+		retry = max(retry, e.RetryAfter)
 	}
-	return &Error{Kind: kind, Code: errs[0].Code, Message: fmt.Sprintf("%d of the addresses could not be invited.", len(errs)), Details: errs}
+	if !waits {
+		retry = 0
+	}
+	return &Error{Kind: kind, Code: errs[0].Code, RetryAfter: retry,
+		Message: fmt.Sprintf("%d of the addresses could not be invited.", len(errs)), Details: errs}
 }
 
 func invitationInOrg(ctx context.Context, tx Tx, orgID, id string) (*Invitation, error) {
@@ -671,6 +678,9 @@ func usable(inv *Invitation, now time.Time) error {
 // organization.invalid_access, organization.invitation_not_found.
 func (s *Service) RevokeInvitationsByToken(ctx context.Context, p *Principal, orgRef string, tokens []string) error {
 	tokens = slices.DeleteFunc(slices.Clone(tokens), func(t string) bool { return t == "" })
+	// A token named twice is revoked once: all or none is about the set.
+	slices.Sort(tokens)
+	tokens = slices.Compact(tokens)
 	if len(tokens) == 0 {
 		return FieldError(CodeInvalidData, "invitation_tokens", "No valid invitation token was supplied.")
 	}

@@ -125,8 +125,9 @@ func (s *Service) SetMemberRole(ctx context.Context, p *Principal, orgRef, userI
 // organization applies to the user's only organization. Platform roles
 // need a platform administrator. force, honoured for platform
 // administrators only, lets the last owner or admin be demoted.
-// Errors: role_assignments.invalid_target_user_id (no such user, or not a
-// member of a named organization), role_assignments.unauthorized_role_assignments,
+// Errors: role_assignments.invalid_target_user_id (no such user, a named
+// organization the caller cannot see, or the user is not a member of it),
+// role_assignments.unauthorized_role_assignments,
 // role_assignments.invalid_role, root.invalid_data, organization.last_owner,
 // organization.last_admin.
 func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userID string, ra RoleAssignments, remove, force bool) error {
@@ -156,8 +157,13 @@ func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userI
 		for _, orgID := range sortedKeys(byOrg) {
 			org, caller, err := access(ctx, tx, p, orgID, ActManageMembers)
 			if err != nil {
-				if ErrorKind(err) == KindInternal {
+				switch ErrorKind(err) {
+				case KindInternal:
 					return err
+				case KindNotFound:
+					// The caller cannot see the organization, so for it the
+					// target is in none of its organizations.
+					return errInvalidTarget
 				}
 				return errRolesForbidden("You are not authorised to add/remove the specified RoleAssignments.")
 			}

@@ -429,3 +429,25 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 		}
 	})
 }
+
+// TestRoleAssignmentsTellStrangersNothing: a caller outside the target's
+// organizations gets the same answer whether the user exists or not, and
+// whether or not it names the organization.
+func TestRoleAssignmentsTellStrangersNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		dev := f.member("dev@acme.test", orgd.RoleReader)
+		other := must(f.svc.CreateOrganization(f.ctx, orgd.SystemPrincipal, "Other", "other"))
+		stranger := f.user("boss@other.test")
+		must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, other.ID, stranger.User.ID, orgd.RoleOwner))
+		for _, orgID := range []string{f.org.ID, ""} {
+			ra := orgd.RoleAssignments{Organization: []orgd.OrgRoleAssignment{{RoleID: "billing-admin", OrganizationID: orgID}}}
+			for _, target := range []string{dev.User.ID, "01936f6e-0000-7000-8000-000000000000"} {
+				for _, remove := range []bool{false, true} {
+					err := f.svc.ChangeRoleAssignments(f.ctx, stranger, target, ra, remove, false)
+					wantCode(t, err, orgd.CodeInvalidTarget)
+				}
+			}
+		}
+	})
+}

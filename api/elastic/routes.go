@@ -8,6 +8,7 @@ package elastic
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/orgd/orgd"
@@ -98,6 +99,14 @@ func (a *API) Register(mux *http.ServeMux) {
 			continue
 		}
 		mux.Handle(rt.Method+" "+rt.Path, h)
+		if base, ok := csvBase(rt.Path); ok {
+			// An empty list leaves the path ending in a slash, which no
+			// wildcard matches (and ServeMux would redirect the path
+			// without it there): both reach the handler, which answers
+			// that nothing was given.
+			mux.Handle(rt.Method+" "+base+"{$}", h)
+			mux.Handle(rt.Method+" "+strings.TrimSuffix(base, "/"), h)
+		}
 	}
 	mux.Handle("GET /api/v1/organizations/{organization_id}/{child}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first, child := r.PathValue("organization_id"), r.PathValue("child")
@@ -113,6 +122,17 @@ func (a *API) Register(mux *http.ServeMux) {
 			httpx.WriteError(a.log, writeError, w, r, NotFound())
 		}
 	}))
+}
+
+// csvBase returns the path up to and including the last slash when the
+// last segment is a comma-separated list.
+func csvBase(path string) (string, bool) {
+	for _, list := range []string{"{invitation_tokens}", "{user_ids}"} {
+		if base, ok := strings.CutSuffix(path, list); ok {
+			return base, true
+		}
+	}
+	return "", false
 }
 
 // NotFound is the answer to a path the surface does not serve.
