@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,12 +45,13 @@ func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // Server is a running orgd.
 type Server struct {
-	t     testing.TB
-	URL   string
-	Svc   *orgd.Service
-	Store *store.Store
-	Clock *Clock
-	HTTP  *http.Client
+	t         testing.TB
+	URL       string
+	PublicURL string // the base of accept links
+	Svc       *orgd.Service
+	Store     *store.Store
+	Clock     *Clock
+	HTTP      *http.Client
 }
 
 // Option changes the limits of a Server.
@@ -60,25 +62,48 @@ type Option func(*orgd.Limits)
 // written to the outbox but nobody sends them; StartWithMail sends them.
 func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
 	t.Helper()
-	return StartWithMail(t, databaseURL, nil, opts...)
+	return StartWith(t, databaseURL, Setup{Limits: opts})
 }
 
-// PublicURL is the base of the accept links of a test server.
+// PublicURL is the base of the accept links of a test server, unless
+// Setup.LinksToServer.
 const PublicURL = "http://orgd.test"
 
 // StartWithMail is Start with outbox workers that deliver invitation
-// emails through sender (retrying after 50 ms, giving up after retryPeriod
-// when it is not zero). A nil sender leaves the outbox without workers.
+// emails through sender (retrying after 50 ms, giving up after an hour).
+// A nil sender leaves the outbox without workers.
 func StartWithMail(t testing.TB, databaseURL string, sender mail.Sender, opts ...Option) *Server {
-	return start(t, databaseURL, sender, time.Hour, opts...)
+	t.Helper()
+	return StartWith(t, databaseURL, Setup{Sender: sender, Limits: opts})
 }
 
 // StartWithMailRetry is StartWithMail with a retry period.
 func StartWithMailRetry(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod time.Duration, opts ...Option) *Server {
-	return start(t, databaseURL, sender, retryPeriod, opts...)
+	t.Helper()
+	return StartWith(t, databaseURL, Setup{Sender: sender, RetryPeriod: retryPeriod, Limits: opts})
 }
 
-func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod time.Duration, opts ...Option) *Server {
+// Setup is everything a test server can be started with.
+type Setup struct {
+	Limits []Option
+	// Sender delivers invitation emails; nil leaves them in the outbox.
+	Sender mail.Sender
+	// RetryPeriod bounds the retries of temporary delivery failures
+	// (default an hour).
+	RetryPeriod time.Duration
+	// LinksToServer makes the server's public URL its real address, so that
+	// the accept links of emails and API answers lead a browser to it.
+	// Otherwise they start with PublicURL.
+	LinksToServer bool
+	// AcceptRedirect and PageRequireSignIn are the invitation page's
+	// options (server.Options).
+	AcceptRedirect    string
+	PageRequireSignIn bool
+}
+
+// StartWith runs orgd as setup says, over a new, migrated database at
+// databaseURL, and stops it when the test ends.
+func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 	t.Helper()
 	st := testdb.OpenURL(t, databaseURL)
 	box, err := orgd.NewBox(bytes.Repeat([]byte{7}, orgd.KeySize))
@@ -86,8 +111,19 @@ func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod tim
 		t.Fatal(err)
 	}
 	limits := orgd.DefaultLimits()
-	for _, o := range opts {
+	for _, o := range setup.Limits {
 		o(&limits)
+	}
+	if setup.RetryPeriod == 0 {
+		setup.RetryPeriod = time.Hour
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := PublicURL
+	if setup.LinksToServer {
+		publicURL = "http://" + ln.Addr().String()
 	}
 	clock := NewClock()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -96,14 +132,14 @@ func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod tim
 	}
 	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
 	var workers *river.Workers
-	if sender != nil {
+	if setup.Sender != nil {
 		templates, err := mail.LoadTemplates("")
 		if err != nil {
 			t.Fatal(err)
 		}
 		workers = river.NewWorkers()
-		mail.NewWorker(svc, mail.WorkerOptions{Sender: sender, Templates: templates, PublicURL: PublicURL,
-			RetryPeriod: retryPeriod, SendTimeout: 2 * time.Second, Log: log}).Register(workers)
+		mail.NewWorker(svc, mail.WorkerOptions{Sender: setup.Sender, Templates: templates, PublicURL: publicURL,
+			RetryPeriod: setup.RetryPeriod, SendTimeout: 2 * time.Second, Log: log}).Register(workers)
 	}
 	ob, err := outbox.New(st, outbox.Options{Workers: workers, Concurrency: 4, Log: log,
 		RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond})
@@ -118,9 +154,13 @@ func start(t testing.TB, databaseURL string, sender mail.Sender, retryPeriod tim
 		defer cancel()
 		ob.Stop(ctx)
 	})
-	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: PublicURL}))
+	ts := httptest.NewUnstartedServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: publicURL,
+		AcceptRedirect: setup.AcceptRedirect, PageRequireSignIn: setup.PageRequireSignIn}))
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
 	t.Cleanup(ts.Close)
-	return &Server{t: t, URL: ts.URL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
+	return &Server{t: t, URL: ts.URL, PublicURL: publicURL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
 }
 
 type testWriter struct{ t testing.TB }
