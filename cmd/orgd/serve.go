@@ -57,7 +57,8 @@ func (e *env) serve(args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL}),
+		Handler: server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL,
+			AcceptRedirect: cfg.AcceptRedirect, PageRequireSignIn: cfg.PageSignIn}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.RequestTimeout,
 		WriteTimeout:      cfg.RequestTimeout,
