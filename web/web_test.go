@@ -24,11 +24,10 @@ import (
 // fixture is a running server with an organization "Acme" whose owner
 // invites people.
 type fixture struct {
-	srv    *apitest.Server
-	org    *orgd.Organization
-	owner  *apitest.Caller
-	client *http.Client // follows no redirects
-	csp    string
+	srv   *apitest.Server
+	org   *orgd.Organization
+	owner *apitest.Caller
+	csp   string
 }
 
 const defaultCSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -37,14 +36,7 @@ func newFixture(t *testing.T, databaseURL string, setup apitest.Setup) *fixture 
 	t.Helper()
 	srv := apitest.StartWith(t, databaseURL, setup)
 	org := srv.Org("Acme", "acme")
-	return &fixture{srv: srv, org: org, client: noRedirects(srv.HTTP), csp: defaultCSP,
-		owner: namedMember(t, srv, org, "Olive Owner", "olive@acme.test")}
-}
-
-func noRedirects(c *http.Client) *http.Client {
-	cc := *c
-	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cc
+	return &fixture{srv: srv, org: org, csp: defaultCSP, owner: namedMember(t, srv, org, "Olive Owner", "olive@acme.test")}
 }
 
 // namedMember creates a user with a name and an API key and makes it an
@@ -97,16 +89,7 @@ func (f *fixture) send(t *testing.T, method, path string, form url.Values, heade
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apitest.Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return f.srv.Send(t, req)
 }
 
 func (f *fixture) get(t *testing.T, token string) *apitest.Response {
@@ -512,7 +495,7 @@ func TestUserValuesAreEscaped(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		srv := apitest.StartWith(t, databaseURL, apitest.Setup{})
 		org := srv.Org(`<script>alert(1)</script>`, "evil")
-		f := &fixture{srv: srv, org: org, client: noRedirects(srv.HTTP), csp: defaultCSP,
+		f := &fixture{srv: srv, org: org, csp: defaultCSP,
 			owner: namedMember(t, srv, org, `<b onmouseover="alert(2)">Mallory</b> & "co"`, "mallory@x.test")}
 		var inv dreadnode.Invitation
 		srv.Slug("POST", "/api/v1/org/evil/invitations", f.owner.Key, map[string]any{"email": "victim@x.test", "send_email": false}).

@@ -51,7 +51,7 @@ type Server struct {
 	Svc       *orgd.Service
 	Store     *store.Store
 	Clock     *Clock
-	HTTP      *http.Client
+	HTTP      *http.Client // follows no redirects, so that tests see them
 }
 
 // Option changes the limits of a Server.
@@ -160,7 +160,9 @@ func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 	ts.Listener = ln
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &Server{t: t, URL: ts.URL, PublicURL: publicURL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
+	client := ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Server{t: t, URL: ts.URL, PublicURL: publicURL, Svc: svc, Store: st, Clock: clock, HTTP: client}
 }
 
 type testWriter struct{ t testing.TB }
@@ -250,13 +252,25 @@ func (s *Server) Request(method, path string, headers map[string]string, body an
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	r := s.Send(s.t, req)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !(r.Status == http.StatusNoContent && len(r.Body) == 0) {
+		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	return r
+}
+
+// Send sends req as it is and returns the answer, whatever its type; t is
+// the test that fails if the request cannot be made.
+func (s *Server) Send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
 	resp, err := s.HTTP.Do(req)
-	s.must(err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	s.must(err)
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" && !(resp.StatusCode == http.StatusNoContent && len(data) == 0) {
-		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }
