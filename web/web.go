@@ -157,35 +157,11 @@ func (p *Pages) writeError(w http.ResponseWriter, _ *http.Request, e *orgd.Error
 	case e.Kind == orgd.KindInternal:
 		err = p.render(w, http.StatusInternalServerError, "error", page{Message: "Something went wrong on our side. Please try again in a moment."})
 	default:
-		err = p.render(w, statusOf(e), "error", page{Message: e.Message})
+		err = p.render(w, httpx.Status(e), "error", page{Message: e.Message})
 	}
 	if err != nil {
 		p.log.Error("render error page", "error", err)
 		p.secure(w.Header())
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 	}
-}
-
-func statusOf(e *orgd.Error) int {
-	switch {
-	case e.Code == orgd.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case e.Code == orgd.CodeBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
-	}
-	switch e.Kind {
-	case orgd.KindInvalid:
-		return http.StatusBadRequest
-	case orgd.KindUnauthenticated:
-		return http.StatusUnauthorized
-	case orgd.KindForbidden:
-		return http.StatusForbidden
-	case orgd.KindNotFound:
-		return http.StatusNotFound
-	case orgd.KindConflict:
-		return http.StatusConflict
-	case orgd.KindRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
 }
