@@ -146,6 +146,7 @@ func (p *Pages) render(w http.ResponseWriter, status int, name string, data page
 // WriteError answers err with an HTML page; the server's fallback calls it
 // for paths of the pages that no route matched.
 func (p *Pages) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	hideToken(r)
 	httpx.WriteError(p.log, p.writeError, w, r, err)
 }
 

@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/server"
 	"github.com/orgd/orgd/web"
 )
 
@@ -576,4 +580,31 @@ func TestStylesheet(t *testing.T) {
 	if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Content-Security-Policy") != defaultCSP {
 		t.Errorf("stylesheet headers %v", r.Header)
 	}
+}
+
+func TestAccessLogHidesTheToken(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		f := newFixture(t, databaseURL, apitest.Setup{})
+		_, token := f.invite(t, "private@x.test", "reader")
+		var logs bytes.Buffer
+		h := server.New(f.srv.Svc, slog.New(slog.NewTextHandler(&logs, nil)), server.Options{Now: f.srv.Clock.Now})
+		requests := []struct{ method, path, logged string }{
+			{"GET", "/invitations/" + token, "/invitations/{token}"},
+			{"POST", "/invitations/" + token + "/accept", "/invitations/{token}/accept"},   // refused: no form token
+			{"POST", "/invitations/" + token + "/decline", "/invitations/{token}/decline"}, // refused: cross-site
+			{"GET", "/invitations/" + token + "/", "/invitations/{token}/"},                // no such page
+			{"PUT", "/invitations/" + token, "/invitations/{token}"},                       // no such method
+		}
+		for _, rq := range requests {
+			req := httptest.NewRequest(rq.method, rq.path, nil)
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			if !strings.Contains(logs.String(), "path="+rq.logged+" ") {
+				t.Errorf("%s %s: no access log line with path=%s in:\n%s", rq.method, rq.path, rq.logged, logs.String())
+			}
+		}
+		if strings.Contains(logs.String(), token) {
+			t.Errorf("the access log holds the token:\n%s", logs.String())
+		}
+	})
 }
