@@ -53,7 +53,10 @@ func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, 
 	data := page{Invitation: p.describe(v), Token: token}
 	switch v.State {
 	case orgd.StatePending:
-		data.FormToken, data.SignIn = p.formToken(token), p.requireSignIn
+		data.SignIn = p.requireSignIn
+		if !p.requireSignIn {
+			data.FormToken = p.formToken(token)
+		}
 		return p.render(w, http.StatusOK, "invitation", data)
 	case orgd.StateExpired:
 		return p.render(w, http.StatusGone, "expired", data)
@@ -75,12 +78,12 @@ func (p *Pages) answerFailure(w http.ResponseWriter, r *http.Request, token stri
 	if orgd.ErrorKind(err) == orgd.KindInternal {
 		return err
 	}
-	now, verr := p.svc.ViewInvitation(r.Context(), token)
+	current, verr := p.svc.ViewInvitation(r.Context(), token)
 	if verr != nil {
 		return verr
 	}
-	if now.State == orgd.StatePending {
+	if current.State == orgd.StatePending {
 		return err
 	}
-	return p.showState(w, r, token, now)
+	return p.showState(w, r, token, current)
 }
