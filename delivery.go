@@ -190,6 +190,12 @@ func (s *Service) DeclineInvitationAsInvitee(ctx context.Context, token string) 
 	return inv, err
 }
 
+// TimeInWords writes a moment for people, in UTC: "Friday, 27 November 2026
+// at 14:05 UTC".
+func TimeInWords(t time.Time) string {
+	return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC")
+}
+
 // ExpiresInWords says how long until t from now, for people: "in 3 days",
 // "in 5 hours", "in 12 minutes", or "already".
 func ExpiresInWords(t, now time.Time) string {

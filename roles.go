@@ -41,6 +41,24 @@ func (r Role) rank() int {
 // Manages reports whether the role may manage members, invitations and settings.
 func (r Role) Manages() bool { return r == RoleOwner || r == RoleOrgAdmin }
 
+// Description says in a few words what the role may do, for people (emails,
+// the invitation page); "" for a role outside the catalog.
+func (r Role) Description() string {
+	switch r {
+	case RoleOwner:
+		return "full control, including other owners"
+	case RoleOrgAdmin:
+		return "manages members, invitations and settings"
+	case RoleBillingAdmin:
+		return "manages billing contacts"
+	case RoleContributor:
+		return "creates and manages the organization's work"
+	case RoleReader:
+		return "can view the organization"
+	}
+	return ""
+}
+
 // RoleAssignments are the roles held by a member or promised by an
 // invitation, in the shape of the Elastic Cloud API. They are stored in
 // canonical form (see Canonical) so that they round-trip exactly, whatever

@@ -3,6 +3,7 @@ package orgd
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -38,7 +39,10 @@ func HashSecret(secret string) string {
 // Box encrypts invitation tokens under the server key (AES-256-GCM), so that
 // the Elastic API can list them to administrators while a copy of the
 // database alone reveals none.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	key  []byte // the server key, for DeriveKey
+}
 
 // KeySize is the length of the server key in bytes.
 const KeySize = 32
@@ -56,7 +60,19 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
+}
+
+// DeriveKey returns a KeySize-byte key for one purpose, derived from the
+// server key with HKDF-SHA256 (purpose is the info): keys for different
+// purposes are independent of each other and of the sealing key, and none
+// reveals the server key.
+func (b *Box) DeriveKey(purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, b.key, nil, purpose, KeySize)
+	if err != nil {
+		panic(fmt.Sprintf("orgd: derive key: %v", err)) // only lengths over 255 hashes fail
+	}
+	return k
 }
 
 // Seal encrypts plaintext bound to context (the ciphertext cannot be moved to

@@ -63,6 +63,10 @@ func NewService(store Store, box *Box, opts Options) *Service {
 // Limits returns the limits the service enforces.
 func (s *Service) Limits() Limits { return s.limits }
 
+// DeriveKey returns a key for one purpose derived from the server key (see
+// Box.DeriveKey), such as the key of the invitation page's form tokens.
+func (s *Service) DeriveKey(purpose string) []byte { return s.box.DeriveKey(purpose) }
+
 // clock returns the current time at the precision the store keeps.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 

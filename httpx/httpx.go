@@ -128,12 +128,23 @@ func RequestID(ctx context.Context) string {
 }
 
 // logAttrs collects attributes a handler adds to the request's log line.
-type logAttrs struct{ attrs []slog.Attr }
+type logAttrs struct {
+	attrs []slog.Attr
+	path  string // replaces the request's path, when set
+}
 
 // AddLogAttrs adds attributes to the access log line of the request.
 func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) {
 	if la, ok := ctx.Value(logAttrsKey).(*logAttrs); ok {
 		la.attrs = append(la.attrs, attrs...)
+	}
+}
+
+// SetLogPath replaces the path in the access log line of the request, for
+// paths that hold a secret (the invitation page's token).
+func SetLogPath(ctx context.Context, path string) {
+	if la, ok := ctx.Value(logAttrsKey).(*logAttrs); ok {
+		la.path = path
 	}
 }
 
@@ -183,13 +194,17 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		path := r.URL.Path
+		if la.path != "" {
+			path = la.path
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		attrs := []slog.Attr{
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", routeOf(r)),
-			slog.String("path", r.URL.Path), slog.Int("status", status), slog.Int("bytes", sw.bytes),
+			slog.String("path", path), slog.Int("status", status), slog.Int("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr),
 		}
 		log.LogAttrs(ctx, level, "request", append(attrs, la.attrs...)...)

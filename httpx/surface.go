@@ -61,6 +61,33 @@ func WriteError(log *slog.Logger, writeErr ErrorWriter, w http.ResponseWriter, r
 	writeErr(w, r, e)
 }
 
+// Status is the HTTP status of a domain error by its kind (and the codes
+// that have their own status). A surface departs from it only where its
+// dialect does.
+func Status(e *orgd.Error) int {
+	switch e.Code {
+	case orgd.CodeBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case orgd.CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	}
+	switch e.Kind {
+	case orgd.KindInvalid:
+		return http.StatusBadRequest
+	case orgd.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case orgd.KindForbidden:
+		return http.StatusForbidden
+	case orgd.KindNotFound:
+		return http.StatusNotFound
+	case orgd.KindConflict:
+		return http.StatusConflict
+	case orgd.KindRateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
 type principalKey struct{}
 
 // WithPrincipal returns a context that carries the authenticated principal.

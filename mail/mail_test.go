@@ -27,7 +27,7 @@ type deliveryWorld struct {
 	owner *apitest.Caller
 }
 
-func newDeliveryWorld(t *testing.T, url string, opts smtptest.Options, m apitest.Mail) *deliveryWorld {
+func newDeliveryWorld(t *testing.T, url string, opts smtptest.Options, m apitest.Setup) *deliveryWorld {
 	t.Helper()
 	smtpSrv := smtptest.Start(t, opts)
 	query := ""
@@ -40,7 +40,7 @@ func newDeliveryWorld(t *testing.T, url string, opts smtptest.Options, m apitest
 		t.Fatal(err)
 	}
 	m.Sender = sender
-	srv := apitest.StartWithMailOptions(t, url, m)
+	srv := apitest.StartWith(t, url, m)
 	org := srv.Org("Acme", "acme")
 	u, err := srv.Svc.CreateUser(t.Context(), orgd.SystemPrincipal, "owner@acme.test", "Alice <i>Smith</i>", false)
 	if err != nil {
@@ -139,7 +139,7 @@ var linkPattern = regexp.MustCompile(regexp.QuoteMeta(apitest.PublicURL) + `/inv
 
 func TestInvitationEmails(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{TLS: true, User: "orgd", Password: "s3cret"}, apitest.Mail{})
+		w := newDeliveryWorld(t, url, smtptest.Options{TLS: true, User: "orgd", Password: "s3cret"}, apitest.Setup{})
 		tokens := w.invite(t, "ann@example.test", "Bob@Example.test")
 		msgs := w.smtp.Wait(wait, "two emails", func(m []smtptest.Message) bool { return len(m) == 2 })
 		w.waitOutboxIdle(t)
@@ -215,7 +215,7 @@ func TestInvitationEmails(t *testing.T) {
 
 func TestServerDownThenBack(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Mail{})
+		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{})
 		w.smtp.Stop()
 		w.invite(t, "a@x.test", "b@x.test", "c@x.test")
 		for _, e := range []string{"a@x.test", "b@x.test", "c@x.test"} {
@@ -237,7 +237,7 @@ func TestServerDownThenBack(t *testing.T) {
 
 func TestTemporaryRefusalIsRetried(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Mail{})
+		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{})
 		w.smtp.Refuse(451, 421)
 		w.invite(t, "a@x.test")
 		w.waitEmail(t, "a@x.test", status(orgd.EmailSent))
@@ -250,7 +250,7 @@ func TestTemporaryRefusalIsRetried(t *testing.T) {
 
 func TestPermanentRefusalStopsAtOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Mail{})
+		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{})
 		w.smtp.Refuse(550)
 		w.invite(t, "a@x.test")
 		inv := w.waitEmail(t, "a@x.test", status(orgd.EmailFailed))
@@ -272,7 +272,7 @@ func TestPermanentRefusalStopsAtOnce(t *testing.T) {
 
 func TestSlowServerIsRetried(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Mail{SendTimeout: 300 * time.Millisecond})
+		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{SendTimeout: 300 * time.Millisecond})
 		w.smtp.Stall(time.Second)
 		w.invite(t, "a@x.test")
 		w.waitEmail(t, "a@x.test", func(inv *orgd.Invitation) bool { return strings.HasPrefix(inv.EmailError, "retrying: ") })
@@ -287,7 +287,7 @@ func TestSlowServerIsRetried(t *testing.T) {
 
 func TestRetriesEndAfterTheRetryPeriod(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Mail{RetryPeriod: 400 * time.Millisecond})
+		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{RetryPeriod: 400 * time.Millisecond})
 		w.smtp.Stop()
 		w.invite(t, "a@x.test")
 		inv := w.waitEmail(t, "a@x.test", status(orgd.EmailFailed))
@@ -302,7 +302,7 @@ func TestRetriesEndAfterTheRetryPeriod(t *testing.T) {
 // first email is still queued: only the new token is delivered.
 func TestRefreshNeverDeliversTheOldToken(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Mail{})
+		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{})
 		w.smtp.Stop()
 		old := w.invite(t, "a@x.test")[0]
 		w.waitEmail(t, "a@x.test", func(inv *orgd.Invitation) bool { return inv.EmailError != "" })

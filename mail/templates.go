@@ -95,14 +95,6 @@ func LoadTemplates(dir string) (*Templates, error) {
 	return &t, nil
 }
 
-var roleDescriptions = map[orgd.Role]string{
-	orgd.RoleOwner:        "full control, including other owners",
-	orgd.RoleOrgAdmin:     "manages members, invitations and settings",
-	orgd.RoleBillingAdmin: "manages billing contacts",
-	orgd.RoleContributor:  "creates and manages the organization's work",
-	orgd.RoleReader:       "can view the organization",
-}
-
 // Data builds the template data of a delivery.
 func Data(d *orgd.Delivery, acceptURL string, now time.Time) InvitationData {
 	name, email := clean(d.InviterName), clean(d.InviterEmail)
@@ -122,8 +114,8 @@ func Data(d *orgd.Delivery, acceptURL string, now time.Time) InvitationData {
 	}
 	return InvitationData{
 		OrgName: clean(d.Organization.Name), Inviter: inviter, InviterName: name, InviterEmail: email,
-		InviteeEmail: clean(d.Invitation.Email), Role: role, RoleArticle: article, RoleDescription: roleDescriptions[d.Role],
-		ExpiresAt: d.Invitation.ExpiresAt.UTC().Format("Monday, 2 January 2006 at 15:04 UTC"),
+		InviteeEmail: clean(d.Invitation.Email), Role: role, RoleArticle: article, RoleDescription: d.Role.Description(),
+		ExpiresAt: orgd.TimeInWords(d.Invitation.ExpiresAt),
 		ExpiresIn: orgd.ExpiresInWords(d.Invitation.ExpiresAt, now), AcceptURL: acceptURL,
 	}
 }

@@ -14,7 +14,7 @@ import (
 // tokens on the Elastic one, from two addresses behind a trusted proxy.
 func TestFailedLookupsAreLimitedPerAddress(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		srv := apitest.StartConfig(t, url, apitest.Config{FailureBurst: 3,
+		srv := apitest.StartWith(t, url, apitest.Setup{FailureBurst: 3,
 			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 		good := srv.User("ann@x.test", false)
 		from := func(addr, auth string) map[string]string {
@@ -57,7 +57,7 @@ func TestFailedLookupsAreLimitedPerAddress(t *testing.T) {
 // sending X-Forwarded-For to a server that trusts no proxy.
 func TestUntrustedForwardedForIsIgnored(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		srv := apitest.StartConfig(t, url, apitest.Config{FailureBurst: 2})
+		srv := apitest.StartWith(t, url, apitest.Setup{FailureBurst: 2})
 		for i := range 2 {
 			srv.Request("GET", "/api/v1/user", map[string]string{"X-Forwarded-For": "203.0.113." + string(rune('1'+i)), "Authorization": "Bearer orgd_x"}, nil).Want(t, 401)
 		}

@@ -1,6 +1,7 @@
 // Package server assembles orgd's HTTP handler: both API surfaces, health,
-// the fallback that answers unknown paths in JSON, and the middleware every
-// request passes through.
+// the invitation page, the fallback that answers unknown paths in the
+// manner of the part they belong to (JSON for the APIs, HTML for the page),
+// and the middleware every request passes through.
 package server
 
 import (
@@ -13,13 +14,20 @@ import (
 	"github.com/orgd/orgd/api/dreadnode"
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/httpx"
+	"github.com/orgd/orgd/web"
 )
 
 // Options configure the handler.
 type Options struct {
 	MaxBodyBytes int64
 	PublicURL    string // where people reach orgd, for accept links
-	Now          func() time.Time
+	// AcceptRedirect is where the invitation page sends people after they
+	// accept; "" shows a success page.
+	AcceptRedirect string
+	// PageRequireSignIn keeps the invitation page from accepting or
+	// declining on the strength of the link alone.
+	PageRequireSignIn bool
+	Now               func() time.Time
 	// Failures limits failed key and token look-ups per client address;
 	// nil for no limit.
 	Failures *httpx.Failures
@@ -40,8 +48,14 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	es.Register(mux)
 	ds := dreadnode.New(svc, log, dreadnode.Options{MaxBodyBytes: opts.MaxBodyBytes, PublicURL: opts.PublicURL, Now: opts.Now, Failures: opts.Failures})
 	ds.Register(mux)
+	pages := web.New(svc, log, web.Options{PublicURL: opts.PublicURL, AcceptRedirect: opts.AcceptRedirect,
+		RequireSignIn: opts.PageRequireSignIn, Now: opts.Now})
+	pages.Register(mux)
 	mux.Handle("/", fallback(mux, func(path string) surface {
-		if isElastic(path) {
+		switch {
+		case web.Serves(path):
+			return pages
+		case isElastic(path):
 			return es
 		}
 		return ds

@@ -54,30 +54,11 @@ func ErrorTypes() map[int]string {
 // statusOf maps a domain error to a status: invalid input that names a
 // field is a 422 validation error, the rest of invalid requests a 400.
 func statusOf(e *orgd.Error) int {
-	switch e.Code {
-	case orgd.CodeBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case orgd.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
+	status := httpx.Status(e)
+	if status == http.StatusBadRequest && (e.Field != "" || len(e.Details) > 0) {
+		return http.StatusUnprocessableEntity
 	}
-	switch e.Kind {
-	case orgd.KindInvalid:
-		if e.Field != "" || len(e.Details) > 0 {
-			return http.StatusUnprocessableEntity
-		}
-		return http.StatusBadRequest
-	case orgd.KindUnauthenticated:
-		return http.StatusUnauthorized
-	case orgd.KindForbidden:
-		return http.StatusForbidden
-	case orgd.KindNotFound:
-		return http.StatusNotFound
-	case orgd.KindConflict:
-		return http.StatusConflict
-	case orgd.KindRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
+	return status
 }
 
 func writeError(w http.ResponseWriter, _ *http.Request, e *orgd.Error) {

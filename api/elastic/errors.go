@@ -7,28 +7,14 @@ import (
 	"github.com/orgd/orgd/httpx"
 )
 
-// statusOf maps a domain error to the status the Elastic API uses for it.
-// Elastic answers conflicts such as "already exists" with 400.
+// statusOf maps a domain error to the status the Elastic API uses for it:
+// the common one, but Elastic answers conflicts such as "already exists"
+// with 400.
 func statusOf(e *orgd.Error) int {
-	switch e.Code {
-	case orgd.CodeBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case orgd.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	}
-	switch e.Kind {
-	case orgd.KindInvalid, orgd.KindConflict:
+	if e.Kind == orgd.KindConflict {
 		return http.StatusBadRequest
-	case orgd.KindUnauthenticated:
-		return http.StatusUnauthorized
-	case orgd.KindForbidden:
-		return http.StatusForbidden
-	case orgd.KindNotFound:
-		return http.StatusNotFound
-	case orgd.KindRateLimited:
-		return http.StatusTooManyRequests
 	}
-	return http.StatusInternalServerError
+	return httpx.Status(e)
 }
 
 // writeError writes a BasicFailedReply with one element per error (one per

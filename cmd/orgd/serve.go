@@ -65,6 +65,7 @@ func (e *env) serve(args []string) error {
 	defer cancelRequests()
 	srv := &http.Server{
 		Handler: server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL,
+			AcceptRedirect: cfg.AcceptRedirect, PageRequireSignIn: cfg.PageSignIn,
 			Failures: httpx.NewFailures(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst, cfg.TrustedProxies, nil)}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.RequestTimeout,

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -47,12 +48,13 @@ func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // Server is a running orgd.
 type Server struct {
-	t     testing.TB
-	URL   string
-	Svc   *orgd.Service
-	Store *store.Store
-	Clock *Clock
-	HTTP  *http.Client
+	t         testing.TB
+	URL       string
+	PublicURL string // the base of accept links
+	Svc       *orgd.Service
+	Store     *store.Store
+	Clock     *Clock
+	HTTP      *http.Client // follows no redirects, so that tests see them
 }
 
 // Option changes the limits of a Server.
@@ -63,56 +65,66 @@ type Option func(*orgd.Limits)
 // written to the outbox but nobody sends them; StartWithMail sends them.
 func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
 	t.Helper()
-	return StartWithMail(t, databaseURL, nil, opts...)
+	return StartWith(t, databaseURL, Setup{Limits: opts})
 }
 
-// PublicURL is the base of the accept links of a test server.
+// PublicURL is the base of the accept links of a test server, unless
+// Setup.LinksToServer.
 const PublicURL = "http://orgd.test"
 
 // StartWithMail is Start with outbox workers that deliver invitation
 // emails through sender, retrying temporary failures every 50 to 200 ms for
 // an hour. A nil sender leaves the outbox without workers.
 func StartWithMail(t testing.TB, databaseURL string, sender mail.Sender, opts ...Option) *Server {
-	return StartWithMailOptions(t, databaseURL, Mail{Sender: sender}, opts...)
-}
-
-// Mail configures the delivery of a test server.
-type Mail struct {
-	Sender      mail.Sender
-	RetryPeriod time.Duration // default: an hour
-	SendTimeout time.Duration // default: 2 s
-}
-
-// StartWithMailOptions is StartWithMail with delivery options.
-func StartWithMailOptions(t testing.TB, databaseURL string, m Mail, opts ...Option) *Server {
 	t.Helper()
-	return StartConfig(t, databaseURL, Config{Limits: opts, Mail: m})
+	return StartWith(t, databaseURL, Setup{Sender: sender, Limits: opts})
 }
 
-// Config is everything a test server can be given.
-type Config struct {
+// Setup is everything a test server can be started with.
+type Setup struct {
 	Limits []Option
-	Mail   Mail
+	// Sender delivers invitation emails; nil leaves them in the outbox.
+	Sender mail.Sender
+	// RetryPeriod bounds the retries of temporary delivery failures
+	// (default an hour); SendTimeout one SMTP conversation (default 2 s).
+	RetryPeriod time.Duration
+	SendTimeout time.Duration
+	// LinksToServer makes the server's public URL its real address, so that
+	// the accept links of emails and API answers lead a browser to it.
+	// Otherwise they start with PublicURL.
+	LinksToServer bool
+	// AcceptRedirect and PageRequireSignIn are the invitation page's
+	// options (server.Options).
+	AcceptRedirect    string
+	PageRequireSignIn bool
 	// FailureBurst limits failed key and token look-ups per client address
 	// (refilled at 60 a minute on the server's clock); 0 for no limit.
 	FailureBurst   int
 	TrustedProxies []netip.Prefix
 }
 
-// StartConfig runs a server as cfg says.
-func StartConfig(t testing.TB, databaseURL string, cfg Config) *Server {
+// StartWith runs orgd as setup says, over a new, migrated database at
+// databaseURL, and stops it when the test ends.
+func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 	t.Helper()
-	m, opts := cfg.Mail, cfg.Limits
-	sender, retryPeriod := m.Sender, cmp.Or(m.RetryPeriod, time.Hour)
-	sendTimeout := cmp.Or(m.SendTimeout, 2*time.Second)
+	retryPeriod := cmp.Or(setup.RetryPeriod, time.Hour)
+	sendTimeout := cmp.Or(setup.SendTimeout, 2*time.Second)
 	st := testdb.OpenURL(t, databaseURL)
 	box, err := orgd.NewBox(bytes.Repeat([]byte{7}, orgd.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
 	limits := orgd.DefaultLimits()
-	for _, o := range opts {
+	for _, o := range setup.Limits {
 		o(&limits)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := PublicURL
+	if setup.LinksToServer {
+		publicURL = "http://" + ln.Addr().String()
 	}
 	clock := NewClock()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -121,13 +133,13 @@ func StartConfig(t testing.TB, databaseURL string, cfg Config) *Server {
 	}
 	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
 	var workers *river.Workers
-	if sender != nil {
+	if setup.Sender != nil {
 		templates, err := mail.LoadTemplates("")
 		if err != nil {
 			t.Fatal(err)
 		}
 		workers = river.NewWorkers()
-		mail.NewWorker(svc, mail.WorkerOptions{Sender: sender, Templates: templates, PublicURL: PublicURL,
+		mail.NewWorker(svc, mail.WorkerOptions{Sender: setup.Sender, Templates: templates, PublicURL: publicURL,
 			RetryPeriod: retryPeriod, SendTimeout: sendTimeout, Log: log}).Register(workers)
 	}
 	ob, err := outbox.New(st, outbox.Options{Workers: workers, Concurrency: 4, Log: log,
@@ -145,12 +157,18 @@ func StartConfig(t testing.TB, databaseURL string, cfg Config) *Server {
 		ob.Stop(ctx)
 	})
 	var failures *httpx.Failures
-	if cfg.FailureBurst > 0 {
-		failures = httpx.NewFailures(60, cfg.FailureBurst, cfg.TrustedProxies, clock.Now)
+	if setup.FailureBurst > 0 {
+		failures = httpx.NewFailures(60, setup.FailureBurst, setup.TrustedProxies, clock.Now)
 	}
-	ts := httptest.NewServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: PublicURL, Failures: failures}))
+	ts := httptest.NewUnstartedServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: publicURL,
+		AcceptRedirect: setup.AcceptRedirect, PageRequireSignIn: setup.PageRequireSignIn, Failures: failures}))
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
 	t.Cleanup(ts.Close)
-	return &Server{t: t, URL: ts.URL, Svc: svc, Store: st, Clock: clock, HTTP: ts.Client()}
+	client := ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Server{t: t, URL: ts.URL, PublicURL: publicURL, Svc: svc, Store: st, Clock: clock, HTTP: client}
 }
 
 type testWriter struct{ t testing.TB }
@@ -240,13 +258,25 @@ func (s *Server) Request(method, path string, headers map[string]string, body an
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	r := s.Send(s.t, req)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !(r.Status == http.StatusNoContent && len(r.Body) == 0) {
+		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	return r
+}
+
+// Send sends req as it is and returns the answer, whatever its type; t is
+// the test that fails if the request cannot be made.
+func (s *Server) Send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
 	resp, err := s.HTTP.Do(req)
-	s.must(err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	s.must(err)
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" && !(resp.StatusCode == http.StatusNoContent && len(data) == 0) {
-		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }

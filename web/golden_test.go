@@ -1,0 +1,80 @@
+package web
+
+import (
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgd/orgd"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestGoldenPages renders every page with fixed data and compares it with
+// testdata/<case>.html. Run "go test ./web -run Golden -update" after a
+// deliberate change, and read the diff.
+func TestGoldenPages(t *testing.T) {
+	now := time.Date(2026, 11, 24, 14, 5, 0, 0, time.UTC)
+	p := &Pages{base: "/orgd", now: func() time.Time { return now }}
+	inv := p.describe(&orgd.InvitationView{
+		Invitation:   &orgd.Invitation{ID: "0193", Email: "bob@example.test", InviterEmail: "olive@acme.test", ExpiresAt: now.Add(72 * time.Hour)},
+		Organization: &orgd.Organization{Name: "Acme"},
+		InviterName:  "Olive Owner",
+		Role:         orgd.RoleContributor,
+		State:        orgd.StatePending,
+	})
+	pending := page{Invitation: inv, Token: "TOKEN", FormToken: "FORM-TOKEN"}
+	signIn := pending
+	signIn.SignIn = true
+	cases := []struct {
+		name, template string
+		status         int
+		data           page
+	}{
+		{"invitation", "invitation", 200, pending},
+		{"invitation_signin", "invitation", 200, signIn},
+		{"accept_done", "accept_done", 200, page{Invitation: inv}},
+		{"decline_done", "decline_done", 200, page{Invitation: inv}},
+		{"expired", "expired", 410, page{Invitation: inv}},
+		{"accepted", "accepted", 410, page{Invitation: inv}},
+		{"declined", "declined", 410, page{Invitation: inv}},
+		{"invalid", "invalid", 404, page{}},
+		{"member", "member", 409, page{Invitation: inv}},
+		{"signin", "signin", 403, page{Invitation: inv}},
+		{"refused", "refused", 403, page{Token: "TOKEN"}},
+		{"error_404", "error", 404, page{Message: "The requested resource was not found."}},
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.template] = true
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			if err := p.render(rec, c.status, c.template, c.data); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", c.name+".html")
+			if *update {
+				if err := os.WriteFile(path, rec.Body.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), rec.Body.String()); diff != "" {
+				t.Errorf("%s (-golden +rendered):\n%s", path, diff)
+			}
+		})
+	}
+	for name := range templates {
+		if !covered[name] {
+			t.Errorf("the page %q has no golden case", name)
+		}
+	}
+}
