@@ -204,7 +204,7 @@ var Options = []Option{
 			c.AcceptRedirect = v
 			return nil
 		}},
-	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "require people to be signed in to accept on the invitation page, instead of trusting the emailed link", Server, false,
+	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "refuse to accept or decline on the invitation page by the emailed link alone (signing in on the page is not built yet; answer through the APIs)", Server, false,
 		boolSetter(func(c *Config) *bool { return &c.PageSignIn })},
 
 	{"auth-failure-burst", "ORGD_AUTH_FAILURE_BURST", "20", "failed key or token look-ups one client address may make before it is refused with 429", Server, false,

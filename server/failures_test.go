@@ -1,13 +1,19 @@
 package server_test
 
 import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/server"
 )
 
 // TestFailedLookupsAreLimitedPerAddress guesses keys on both surfaces and
@@ -63,4 +69,59 @@ func TestUntrustedForwardedForIsIgnored(t *testing.T) {
 		}
 		srv.Request("GET", "/api/v1/user", map[string]string{"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer orgd_x"}, nil).Want(t, 429)
 	})
+}
+
+// TestGuessingPageTokensIsLimited: unknown tokens on the invitation page use
+// the address's failures too.
+func TestGuessingPageTokensIsLimited(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		srv := apitest.StartWith(t, url, apitest.Setup{FailureBurst: 2})
+		get := func(path string) *http.Response {
+			resp, err := srv.HTTP.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
+		}
+		for _, tok := range []string{"guess-a", "guess-b"} {
+			if r := get("/invitations/" + tok); r.StatusCode != 404 {
+				t.Fatalf("unknown token: %d", r.StatusCode)
+			}
+		}
+		r := get("/invitations/guess-c")
+		if r.StatusCode != 429 || r.Header.Get("Retry-After") == "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("third guess: %d %v", r.StatusCode, r.Header)
+		}
+	})
+}
+
+// TestElasticAccessLogHidesTokens: the Elastic paths that carry invitation
+// tokens are logged with their template.
+func TestElasticAccessLogHidesTokens(t *testing.T) {
+	srv := apitest.Start(t, testdb.URL(t, "sqlite"))
+	org := srv.Org("Acme", "acme")
+	owner := srv.Member(org, "owner@acme.test", orgd.RoleOwner)
+	_, issued, err := srv.Svc.CreateInvitations(t.Context(), orgd.SystemPrincipal, org.ID, orgd.InviteRequest{Emails: []string{"a@x.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := issued[0].Token
+	var logs bytes.Buffer
+	h := server.New(srv.Svc, slog.New(slog.NewTextHandler(&logs, nil)), server.Options{Now: srv.Clock.Now})
+	for _, rq := range []struct{ method, path string }{
+		{"GET", "/api/v1/organizations/invitations/" + token},
+		{"POST", "/api/v1/organizations/invitations/" + token + "/_accept"},
+		{"DELETE", "/api/v1/organizations/" + org.ID + "/invitations/" + token},
+	} {
+		req := httptest.NewRequest(rq.method, rq.path, nil)
+		req.Header.Set("Authorization", "ApiKey "+owner.Key)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("the access log holds a token:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "path=/api/v1/organizations/invitations/{invitation_token} ") {
+		t.Errorf("no templated path in:\n%s", logs.String())
+	}
 }

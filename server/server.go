@@ -49,7 +49,7 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	ds := dreadnode.New(svc, log, dreadnode.Options{MaxBodyBytes: opts.MaxBodyBytes, PublicURL: opts.PublicURL, Now: opts.Now, Failures: opts.Failures})
 	ds.Register(mux)
 	pages := web.New(svc, log, web.Options{PublicURL: opts.PublicURL, AcceptRedirect: opts.AcceptRedirect,
-		RequireSignIn: opts.PageRequireSignIn, Now: opts.Now})
+		RequireSignIn: opts.PageRequireSignIn, Now: opts.Now, Failures: opts.Failures})
 	pages.Register(mux)
 	mux.Handle("/", fallback(mux, func(path string) surface {
 		switch {

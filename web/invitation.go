@@ -36,7 +36,13 @@ func (p *Pages) describe(v *orgd.InvitationView) *invitation {
 // forms while it is pending, else the page of its state. It changes nothing.
 func (p *Pages) showInvitation(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
+	if err := p.failures.Check(r); err != nil {
+		return err
+	}
 	v, err := p.svc.ViewInvitation(r.Context(), token)
+	if orgd.ErrorCode(err) == orgd.CodeInviteNotFound {
+		p.failures.Fail(r) // guessing tokens is slow
+	}
 	if err != nil {
 		return err
 	}

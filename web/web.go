@@ -37,6 +37,9 @@ type Options struct {
 	// only shows the invitation and says so.
 	RequireSignIn bool
 	Now           func() time.Time
+	// Failures limits look-ups of unknown tokens per client address; nil
+	// for no limit.
+	Failures *httpx.Failures
 }
 
 // Pages is the invitation page and what it needs: templates, the form
@@ -51,6 +54,7 @@ type Pages struct {
 	formKey        []byte
 	crossOrigin    *http.CrossOriginProtection
 	csp            string
+	failures       *httpx.Failures
 }
 
 // formKeyPurpose names the key of the form tokens among the keys derived
@@ -60,7 +64,7 @@ const formKeyPurpose = "orgd web form token v1"
 // New returns the invitation pages over svc.
 func New(svc *orgd.Service, log *slog.Logger, opts Options) *Pages {
 	p := &Pages{svc: svc, log: log, acceptRedirect: opts.AcceptRedirect, requireSignIn: opts.RequireSignIn,
-		now: opts.Now, formKey: svc.DeriveKey(formKeyPurpose)}
+		now: opts.Now, formKey: svc.DeriveKey(formKeyPurpose), failures: opts.Failures}
 	if p.now == nil {
 		p.now = time.Now
 	}

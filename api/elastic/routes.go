@@ -147,7 +147,11 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // handler authenticates the caller and runs the route's handler.
 func (a *API) handler(rt Route) http.Handler {
+	secretPath := strings.Contains(rt.Path, "{invitation_token")
 	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
+		if secretPath {
+			httpx.SetLogPath(r.Context(), rt.Path) // tokens stay out of the log
+		}
 		if err := a.failures.Check(r); err != nil {
 			return err
 		}
