@@ -510,9 +510,12 @@ func TestPermissions(t *testing.T) {
 	unauth := cell{401, orgd.CodeUnauthorized}
 	missing := cell{404, orgd.CodeOrgNotFound}
 	denied := cell{403, orgd.CodeOrgInvalidAccess}
-	callers := []string{"anonymous", "bad key", "outsider", "reader", "contributor", "billing-admin", "organization-admin", "owner", "platform-admin"}
-	// row returns the cells of a route, in the order of callers.
-	row := func(cells ...cell) []cell { return cells }
+	// callers are the columns of the table, and a revoked key, which must be
+	// answered exactly as a bad key.
+	callers := []string{"anonymous", "bad key", "revoked key", "outsider", "reader", "contributor", "billing-admin", "organization-admin", "owner", "platform-admin"}
+	// row returns the cells of a route, in the order of callers, given those
+	// of every caller but the revoked key.
+	row := func(cells ...cell) []cell { return append(cells[:2:2], append([]cell{cells[1]}, cells[2:]...)...) }
 	anyone := row(ok, ok, ok, ok, ok, ok, ok, ok, ok)
 	signedIn := row(unauth, unauth, ok, ok, ok, ok, ok, ok, ok)
 	members := row(unauth, unauth, missing, ok, ok, ok, ok, ok, ok)
@@ -569,7 +572,12 @@ func TestPermissions(t *testing.T) {
 				org := srv.Org("Org "+slug, slug)
 				id := func(role string) string { return role + "-" + slug + "@acme.test" }
 				// Fresh keys for the shared callers: a cell may revoke the key it uses.
-				keys := map[string]string{"anonymous": "", "bad key": "orgd_not-a-key", "outsider": freshKey(outsider.User), "platform-admin": freshKey(platform.User)}
+				revoked := freshKey(platform.User)
+				if err := srv.Svc.RevokeAPIKeys(t.Context(), orgd.SystemPrincipal, []string{mustKeyID(t, srv, revoked)}); err != nil {
+					t.Fatal(err)
+				}
+				keys := map[string]string{"anonymous": "", "bad key": "orgd_not-a-key", "revoked key": revoked,
+					"outsider": freshKey(outsider.User), "platform-admin": freshKey(platform.User)}
 				for _, role := range []orgd.Role{orgd.RoleOwner, orgd.RoleOrgAdmin, orgd.RoleBillingAdmin, orgd.RoleContributor, orgd.RoleReader} {
 					keys[string(role)] = srv.Member(org, id(string(role)), role).Key
 				}
@@ -620,3 +628,14 @@ func TestPermissions(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+// mustKeyID finds the id of the key whose secret is secret.
+func mustKeyID(t *testing.T, srv *apitest.Server, secret string) string {
+	t.Helper()
+	var id string
+	err := srv.Store.DB().QueryRow(`SELECT id FROM api_keys WHERE hash = $1`, orgd.HashSecret(secret)).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

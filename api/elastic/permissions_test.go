@@ -20,6 +20,7 @@ type caller string
 const (
 	anonymous     caller = "anonymous"
 	badKey        caller = "bad key"
+	revokedKey    caller = "revoked key"
 	outsider      caller = "member of another organization" // an owner there
 	reader        caller = "reader"
 	contributor   caller = "contributor"
@@ -29,8 +30,12 @@ const (
 	platformAdmin caller = "platform administrator"
 )
 
-// callers is the order of the outcome columns of permissionCases.
-var callers = []caller{anonymous, badKey, outsider, reader, contributor, billingAdmin, orgAdmin, owner, platformAdmin}
+// columns is the order of the outcome columns of permissionCases.
+var columns = []caller{anonymous, badKey, outsider, reader, contributor, billingAdmin, orgAdmin, owner, platformAdmin}
+
+// callers is everyone who sends each case: the columns, and callers that
+// must be answered exactly as one of them (a revoked key as a bad key).
+var callers = append(columns[:2:2], append([]caller{revokedKey}, columns[2:]...)...)
 
 // memberRoles are the callers that are members of the scene's organization.
 var memberRoles = map[caller]orgd.Role{
@@ -79,6 +84,16 @@ func newScene(t *testing.T, srv *apitest.Server, c caller) *scene {
 		s.ownToken = invite(t, srv, s.org, orgd.RoleAssignments{}, u.User.Email)[0]
 	case c == badKey:
 		s.key = orgd.APIKeyPrefix + "unknownunknownunknownunknown"
+	case c == revokedKey:
+		u := srv.User(email("revoked"), true) // even a platform administrator's key
+		keys, err := srv.Svc.ListAPIKeys(ctx, orgd.SystemPrincipal, u.User.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Svc.RevokeAPIKeys(ctx, orgd.SystemPrincipal, []string{keys[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		s.key = u.Key
 	}
 	for r, role := range memberRoles {
 		if _, err := srv.Svc.AddMember(ctx, orgd.SystemPrincipal, s.org.ID, users[r].User.ID, role); err != nil {
@@ -117,13 +132,14 @@ type permissionCase struct {
 
 // outcomes maps callers, in the order of callers, to ws.
 func outcomes(ws ...want) map[caller]want {
-	if len(ws) != len(callers) {
-		panic(fmt.Sprintf("%d outcomes for %d callers", len(ws), len(callers)))
+	if len(ws) != len(columns) {
+		panic(fmt.Sprintf("%d outcomes for %d columns", len(ws), len(columns)))
 	}
-	m := make(map[caller]want, len(ws))
-	for i, c := range callers {
+	m := make(map[caller]want, len(ws)+1)
+	for i, c := range columns {
 		m[c] = ws[i]
 	}
+	m[revokedKey] = m[badKey]
 	return m
 }
 
