@@ -282,7 +282,7 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 				InviterID: p.userID(), Status: InvitationOpen, CreatedAt: now,
 			}
 		}
-		inv.Roles = roles
+		inv.Roles, inv.Role = roles, roles.TopRole(org.ID)
 		inv.EmailStatus, inv.EmailError = EmailNotRequested, ""
 		if sendEmail {
 			inv.EmailStatus = EmailQueued
@@ -458,25 +458,46 @@ func invitationClosedError(inv *Invitation) error {
 // oldest first. Organization owners and admins may.
 // Errors: organization.not_found, organization.invalid_access.
 func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef string, states []InvitationState) (*Organization, []*Invitation, error) {
-	return s.FilterInvitations(ctx, p, orgRef, InvitationFilter{States: states})
+	org, out, _, err := s.FilterInvitations(ctx, p, orgRef, InvitationFilter{States: states}, Page{})
+	return org, out, err
 }
 
-// FilterInvitations lists an organization's invitations that match f (its
-// Now is set by the service), oldest first. Organization owners and admins
-// may. Errors: as ListInvitations.
-func (s *Service) FilterInvitations(ctx context.Context, p *Principal, orgRef string, f InvitationFilter) (*Organization, []*Invitation, error) {
+// FilterInvitations lists one page of an organization's invitations that
+// match f (its Now is set by the service), oldest first, and the cursor of
+// the next page ("" at the end). The time of a page does not grow with the
+// organization: pages follow the (created_at, id) index. Organization
+// owners and admins may. Errors: as ListInvitations, and root.invalid_data
+// for a bad limit or cursor.
+func (s *Service) FilterInvitations(ctx context.Context, p *Principal, orgRef string, f InvitationFilter, page Page) (*Organization, []*Invitation, string, error) {
+	after, err := page.check()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	f.after, f.limit = after, page.Limit
 	var org *Organization
 	var out []*Invitation
-	err := s.read(ctx, "list invitations", func(tx Tx) error {
+	err = s.read(ctx, "list invitations", func(tx Tx) error {
 		var err error
 		if org, _, err = access(ctx, tx, p, orgRef, ActManageInvitations); err != nil {
 			return err
+		}
+		if f.Inviter != "" {
+			f.inviterID = "-"
+			if u, err := findUser(ctx, tx, f.Inviter); err == nil {
+				f.inviterID = u.ID
+			} else if ErrorKind(err) != KindNotFound {
+				return err
+			}
 		}
 		f.Now = s.clock()
 		out, err = tx.ListInvitations(ctx, org.ID, f)
 		return err
 	})
-	return org, out, err
+	if err != nil {
+		return nil, nil, "", err
+	}
+	out, next := nextCursor(out, page.Limit, func(inv *Invitation) position { return position{inv.CreatedAt, inv.ID} })
+	return org, out, next, nil
 }
 
 // EmailStatuses lists every state an invitation's email can be in.

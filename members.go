@@ -15,16 +15,34 @@ var (
 // ListMembers lists an organization's members, oldest first. Every member
 // may. Errors: organization.not_found.
 func (s *Service) ListMembers(ctx context.Context, p *Principal, orgRef string) ([]*Membership, error) {
+	out, _, err := s.FilterMembers(ctx, p, orgRef, MemberFilter{}, Page{})
+	return out, err
+}
+
+// FilterMembers lists one page of an organization's members that match f,
+// in the order they joined, and the cursor of the next page ("" at the
+// end). Every member may. Errors: as ListMembers, and root.invalid_data
+// for a bad limit or cursor.
+func (s *Service) FilterMembers(ctx context.Context, p *Principal, orgRef string, f MemberFilter, page Page) ([]*Membership, string, error) {
+	after, err := page.check()
+	if err != nil {
+		return nil, "", err
+	}
+	f.after, f.limit = after, page.Limit
 	var out []*Membership
-	err := s.read(ctx, "list members", func(tx Tx) error {
+	err = s.read(ctx, "list members", func(tx Tx) error {
 		org, _, err := access(ctx, tx, p, orgRef, ActRead)
 		if err != nil {
 			return err
 		}
-		out, err = tx.ListMembers(ctx, org.ID)
+		out, err = tx.ListMembers(ctx, org.ID, f)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := nextCursor(out, page.Limit, func(m *Membership) position { return position{m.MemberSince, m.UserID} })
+	return out, next, nil
 }
 
 // GetMember returns one member of an organization to a member.

@@ -98,6 +98,7 @@ type Invitation struct {
 	EmailNorm string
 	InviterID string // "" when the inviter was deleted or orgd itself invited
 	Roles     RoleAssignments
+	Role      Role // the strongest organization role in Roles, "" if none; kept by the store for filters
 	Status    InvitationStatus
 
 	// TokenHash identifies the current token; TokenSealed is the token

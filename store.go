@@ -49,7 +49,8 @@ type Tx interface {
 	Membership(ctx context.Context, orgID, userID string) (*Membership, error)
 	UpdateMembershipRoles(ctx context.Context, m *Membership) error
 	DeleteMembership(ctx context.Context, orgID, userID string) error
-	ListMembers(ctx context.Context, orgID string) ([]*Membership, error)
+	// ListMembers lists the members that match f, in the order they joined.
+	ListMembers(ctx context.Context, orgID string, f MemberFilter) ([]*Membership, error)
 	ListMembersWithRole(ctx context.Context, orgID string, role Role) ([]*Membership, error)
 	CountMembers(ctx context.Context, orgID string) (int, error)
 	// CountMembersWithRole counts members whose strongest role is one of roles.
@@ -88,10 +89,23 @@ type Tx interface {
 	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
 }
 
-// InvitationFilter selects invitations of an organization by state at Now
-// and by the state of their email. An empty list selects every value.
+// InvitationFilter selects invitations of an organization. Empty lists and
+// zero fields select everything.
 type InvitationFilter struct {
-	States        []InvitationState
+	States        []InvitationState // at Now
 	EmailStatuses []EmailStatus
+	Email         string // normalized address
+	Role          Role   // the strongest organization role promised; reader includes invitations without one
+	Inviter       string // user id or address of the inviter
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
 	Now           time.Time
+
+	inviterID string // Inviter resolved by the service; "-" when it names nobody
+	after     *position
+	limit     int // 0: every invitation; else at most limit+1
 }
+
+// InviterID is the inviter's user id to match, "" for any inviter; ok is
+// false when the filter names an inviter who does not exist (nothing matches).
+func (f InvitationFilter) InviterID() (id string, ok bool) { return f.inviterID, f.inviterID != "-" }

@@ -10,7 +10,7 @@ import (
 	"github.com/orgd/orgd"
 )
 
-const invitationColumns = `i.id, i.org_id, i.email, i.email_norm, i.inviter_id, i.role_assignments, i.status,
+const invitationColumns = `i.id, i.org_id, i.email, i.email_norm, i.inviter_id, i.role_assignments, i.role, i.status,
 	i.token_hash, i.token_sealed, i.created_at, i.issued_at, i.expires_at, i.responded_at, i.accepted_user_id,
 	i.email_status, i.email_error, o.slug, o.name, COALESCE(u.email, '')`
 
@@ -19,10 +19,10 @@ const invitationFrom = ` FROM invitations i JOIN organizations o ON o.id = i.org
 func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	var inv orgd.Invitation
 	var inviter, accepted sql.NullString
-	var roles, status, emailStatus string
+	var roles, role, status, emailStatus string
 	var created, issued, expires int64
 	var responded sql.NullInt64
-	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.EmailNorm, &inviter, &roles, &status,
+	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.EmailNorm, &inviter, &roles, &role, &status,
 		&inv.TokenHash, &inv.TokenSealed, &created, &issued, &expires, &responded, &accepted,
 		&emailStatus, &inv.EmailError, &inv.OrgSlug, &inv.OrgName, &inv.InviterEmail)
 	if err != nil {
@@ -32,24 +32,24 @@ func scanInvitation(row scanner) (*orgd.Invitation, error) {
 		return nil, err
 	}
 	inv.InviterID, inv.AcceptedUserID = inviter.String, accepted.String
-	inv.Status, inv.EmailStatus = orgd.InvitationStatus(status), orgd.EmailStatus(emailStatus)
+	inv.Status, inv.EmailStatus, inv.Role = orgd.InvitationStatus(status), orgd.EmailStatus(emailStatus), orgd.Role(role)
 	inv.CreatedAt, inv.IssuedAt, inv.ExpiresAt, inv.RespondedAt = fromUs(created), fromUs(issued), fromUs(expires), fromNullUs(responded)
 	return &inv, nil
 }
 
 func (t *tx) InsertInvitation(ctx context.Context, inv *orgd.Invitation) error {
-	_, err := t.exec(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, role_assignments, status,
+	_, err := t.exec(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, role_assignments, role, status,
 		token_hash, token_sealed, created_at, issued_at, expires_at, email_status, email_error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		inv.ID, inv.OrgID, inv.Email, inv.EmailNorm, nullString(inv.InviterID), toJSON(inv.Roles), string(inv.Status),
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		inv.ID, inv.OrgID, inv.Email, inv.EmailNorm, nullString(inv.InviterID), toJSON(inv.Roles), string(inv.Role), string(inv.Status),
 		inv.TokenHash, inv.TokenSealed, us(inv.CreatedAt), us(inv.IssuedAt), us(inv.ExpiresAt), string(inv.EmailStatus), inv.EmailError)
 	return err
 }
 
 func (t *tx) ReissueInvitation(ctx context.Context, inv *orgd.Invitation) error {
-	return t.execOne(ctx, `UPDATE invitations SET role_assignments = $2, token_hash = $3, token_sealed = $4,
-		issued_at = $5, expires_at = $6, email_status = $7, email_error = $8 WHERE id = $1 AND status = 'open'`,
-		inv.ID, toJSON(inv.Roles), inv.TokenHash, inv.TokenSealed, us(inv.IssuedAt), us(inv.ExpiresAt),
+	return t.execOne(ctx, `UPDATE invitations SET role_assignments = $2, role = $3, token_hash = $4, token_sealed = $5,
+		issued_at = $6, expires_at = $7, email_status = $8, email_error = $9 WHERE id = $1 AND status = 'open'`,
+		inv.ID, toJSON(inv.Roles), string(inv.Role), inv.TokenHash, inv.TokenSealed, us(inv.IssuedAt), us(inv.ExpiresAt),
 		string(inv.EmailStatus), inv.EmailError)
 }
 
@@ -93,44 +93,76 @@ func (t *tx) OpenInvitationByEmail(ctx context.Context, orgID, emailNorm string)
 		WHERE i.org_id = $1 AND i.email_norm = $2 AND i.status = 'open'`, orgID, emailNorm))
 }
 
-// stateCondition is the SQL condition of a state; $2 is the current time.
-func stateCondition(s orgd.InvitationState) (string, error) {
+// stateCondition is the SQL condition of a state; ? is the current time.
+func stateCondition(s orgd.InvitationState) (string, bool, error) {
 	switch s {
 	case orgd.StatePending:
-		return `(i.status = 'open' AND i.expires_at > $2)`, nil
+		return `(i.status = 'open' AND i.expires_at > ?)`, true, nil
 	case orgd.StateExpired:
-		return `(i.status = 'open' AND i.expires_at <= $2)`, nil
+		return `(i.status = 'open' AND i.expires_at <= ?)`, true, nil
 	case orgd.StateAccepted, orgd.StateDeclined, orgd.StateRevoked:
-		return `i.status = '` + string(s) + `'`, nil
+		return `i.status = '` + string(s) + `'`, false, nil
 	}
-	return "", fmt.Errorf("unknown invitation state %q", s)
+	return "", false, fmt.Errorf("unknown invitation state %q", s)
+}
+
+// in is "col IN (?, ?, ...)" for n values.
+func in(col string, n int) string {
+	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
 
 func (t *tx) ListInvitations(ctx context.Context, orgID string, f orgd.InvitationFilter) ([]*orgd.Invitation, error) {
-	where, args := `i.org_id = $1`, []any{orgID}
+	w := &where{}
+	w.add(`i.org_id = ?`, orgID)
 	if len(f.States) > 0 {
-		conds := make([]string, 0, len(f.States))
+		var conds []string
+		var args []any
 		for _, s := range f.States {
-			c, err := stateCondition(s)
+			c, usesNow, err := stateCondition(s)
 			if err != nil {
 				return nil, err
 			}
 			conds = append(conds, c)
+			if usesNow {
+				args = append(args, us(f.Now))
+			}
 		}
-		where = `i.org_id = $1 AND (` + strings.Join(conds, " OR ") + `)`
-		if strings.Contains(where, "$2") {
-			args = append(args, us(f.Now))
-		}
+		w.add(`(`+strings.Join(conds, " OR ")+`)`, args...)
 	}
 	if len(f.EmailStatuses) > 0 {
-		var marks []string
-		for _, s := range f.EmailStatuses {
-			args = append(args, string(s))
-			marks = append(marks, fmt.Sprintf("$%d", len(args)))
+		args := make([]any, len(f.EmailStatuses))
+		for i, s := range f.EmailStatuses {
+			args[i] = string(s)
 		}
-		where += ` AND i.email_status IN (` + strings.Join(marks, ", ") + `)`
+		w.add(in("i.email_status", len(args)), args...)
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE `+where+` ORDER BY i.created_at, i.id`, args...)
+	if f.Email != "" {
+		w.add(`i.email_norm = ?`, f.Email)
+	}
+	if f.Role == orgd.RoleReader {
+		w.add(`i.role IN ('reader', '')`)
+	} else if f.Role != "" {
+		w.add(`i.role = ?`, string(f.Role))
+	}
+	if id, ok := f.InviterID(); !ok {
+		return nil, nil
+	} else if id != "" {
+		w.add(`i.inviter_id = ?`, id)
+	}
+	if !f.CreatedAfter.IsZero() {
+		w.add(`i.created_at >= ?`, us(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add(`i.created_at < ?`, us(f.CreatedBefore))
+	}
+	if at, id, ok := f.After(); ok {
+		w.add(`(i.created_at > ? OR (i.created_at = ? AND i.id > ?))`, us(at), us(at), id)
+	}
+	query := `SELECT ` + invitationColumns + invitationFrom + ` WHERE ` + w.String() + ` ORDER BY i.created_at, i.id`
+	if n := f.Limit(); n > 0 {
+		query += ` LIMIT ` + w.arg(n+1)
+	}
+	rows, err := t.q.QueryContext(ctx, query, w.args...)
 	return collect(rows, err, scanInvitation)
 }
 

@@ -42,9 +42,32 @@ func (t *tx) DeleteMembership(ctx context.Context, orgID, userID string) error {
 	return t.execOne(ctx, `DELETE FROM memberships WHERE org_id = $1 AND user_id = $2`, orgID, userID)
 }
 
-func (t *tx) ListMembers(ctx context.Context, orgID string) ([]*orgd.Membership, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM memberships m
-		JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.member_since, m.user_id`, orgID)
+func (t *tx) ListMembers(ctx context.Context, orgID string, f orgd.MemberFilter) ([]*orgd.Membership, error) {
+	w := &where{}
+	w.add(`m.org_id = ?`, orgID)
+	if f.Email != "" {
+		w.add(`u.email_norm = ?`, f.Email)
+	}
+	if f.Role == orgd.RoleReader {
+		w.add(`m.role IN ('reader', '')`)
+	} else if f.Role != "" {
+		w.add(`m.role = ?`, string(f.Role))
+	}
+	if !f.JoinedAfter.IsZero() {
+		w.add(`m.member_since >= ?`, us(f.JoinedAfter))
+	}
+	if !f.JoinedBefore.IsZero() {
+		w.add(`m.member_since < ?`, us(f.JoinedBefore))
+	}
+	if at, id, ok := f.After(); ok {
+		w.add(`(m.member_since > ? OR (m.member_since = ? AND m.user_id > ?))`, us(at), us(at), id)
+	}
+	query := `SELECT ` + memberColumns + ` FROM memberships m JOIN users u ON u.id = m.user_id WHERE ` + w.String() +
+		` ORDER BY m.member_since, m.user_id`
+	if n := f.Limit(); n > 0 {
+		query += ` LIMIT ` + w.arg(n+1)
+	}
+	rows, err := t.q.QueryContext(ctx, query, w.args...)
 	return collect(rows, err, scanMembership)
 }
 

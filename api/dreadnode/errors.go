@@ -77,6 +77,18 @@ func writeError(w http.ResponseWriter, _ *http.Request, e *orgd.Error) {
 	httpx.WriteJSON(w, status, env)
 }
 
+// queryParams are the domain's fields that this surface reads from the
+// query string of lists.
+var queryParams = map[string]bool{"cursor": true, "limit": true, "before": true}
+
+// inQuery locates the domain's errors about list parameters in the query.
+func inQuery(err error) error {
+	if e, ok := err.(*orgd.Error); ok && e.Kind == orgd.KindInvalid && queryParams[e.Field] {
+		e.Field = "query." + e.Field
+	}
+	return err
+}
+
 // domainFields renames the domain's field names to this surface's: an
 // invitation has one `email` and one `role` here.
 var domainFields = map[string][]any{

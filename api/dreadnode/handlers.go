@@ -2,7 +2,6 @@ package dreadnode
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/orgd/orgd"
@@ -70,14 +69,19 @@ func (a *API) updateOrganization(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
-	members, err := a.svc.ListMembers(r.Context(), principal(r), r.PathValue("org"))
+	filter, page, err := httpx.MemberQuery(r, httpx.SlugQuery, defaultPage)
 	if err != nil {
 		return err
+	}
+	members, next, err := a.svc.FilterMembers(r.Context(), principal(r), r.PathValue("org"), filter, page)
+	if err != nil {
+		return inQuery(err)
 	}
 	out := make([]Member, 0, len(members))
 	for _, m := range members {
 		out = append(out, memberOut(m))
 	}
+	httpx.SetNextPage(w, r, next)
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -143,40 +147,26 @@ func (a *API) issuedOut(inv *orgd.IssuedInvitation, sendEmail bool) Invitation {
 	return out
 }
 
-// invitationStates are the values of the status filter.
-var invitationStates = []string{"pending", "expired", "accepted", "declined", "revoked", "all"}
+// defaultPage is the page size of the slug lists when the caller names none.
+const defaultPage = 100
 
+// listInvitations lists a page of invitations (pending by default); the
+// next page is announced in a Link header.
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) error {
-	var states []orgd.InvitationState
-	for _, s := range httpx.SplitCSV(r.URL.Query().Get("status")) {
-		if !slices.Contains(invitationStates, s) {
-			return invalid("query.status", "enum", "status should be one or more of "+quoteList(invitationStates)+", separated by commas")
-		}
-		if s == "all" {
-			states = nil
-			break
-		}
-		states = append(states, orgd.InvitationState(s))
-	}
-	if r.URL.Query().Get("status") == "" {
-		states = []orgd.InvitationState{orgd.StatePending}
-	}
-	filter := orgd.InvitationFilter{States: states}
-	for _, s := range httpx.SplitCSV(r.URL.Query().Get("email_status")) {
-		if !slices.Contains(orgd.EmailStatuses, orgd.EmailStatus(s)) {
-			return invalid("query.email_status", "enum", "email_status should be one or more of not_requested, queued, sent, failed, logged, separated by commas")
-		}
-		filter.EmailStatuses = append(filter.EmailStatuses, orgd.EmailStatus(s))
-	}
-	_, invs, err := a.svc.FilterInvitations(r.Context(), principal(r), r.PathValue("org"), filter)
+	filter, page, err := httpx.InvitationQuery(r, httpx.SlugQuery, []orgd.InvitationState{orgd.StatePending}, defaultPage)
 	if err != nil {
 		return err
+	}
+	_, invs, next, err := a.svc.FilterInvitations(r.Context(), principal(r), r.PathValue("org"), filter, page)
+	if err != nil {
+		return inQuery(err)
 	}
 	now := a.now()
 	out := make([]Invitation, 0, len(invs))
 	for _, inv := range invs {
 		out = append(out, invitationOut(inv, now))
 	}
+	httpx.SetNextPage(w, r, next)
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

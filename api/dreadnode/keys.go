@@ -160,10 +160,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, orgRef string) e
 	}
 	events, err := a.svc.ListAuditEvents(r.Context(), principal(r), orgRef, q)
 	if err != nil {
-		if e := orgd.AsError(err); e.Field != "" && e.Kind == orgd.KindInvalid {
-			e.Field = "query." + e.Field
-		}
-		return err
+		return inQuery(err)
 	}
 	out := AuditPage{Events: make([]AuditEvent, 0, len(events))}
 	for _, ev := range events {

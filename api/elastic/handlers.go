@@ -2,7 +2,6 @@ package elastic
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/orgd/orgd"
@@ -58,12 +57,13 @@ func (a *API) updateOrganization(w http.ResponseWriter, r *http.Request) error {
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
 	orgID := r.PathValue("organization_id")
-	filter := orgd.InvitationFilter{States: orgd.OpenStates}
-	var err error
-	if filter.EmailStatuses, err = emailStatusQuery(r); err != nil {
+	// Every open invitation unless the caller pages: Elastic's clients read
+	// the whole list.
+	filter, page, err := httpx.InvitationQuery(r, httpx.ElasticQuery, orgd.OpenStates, 0)
+	if err != nil {
 		return err
 	}
-	org, invs, err := a.svc.FilterInvitations(ctx, p, orgID, filter)
+	org, invs, next, err := a.svc.FilterInvitations(ctx, p, orgID, filter, page)
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,8 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.Invitations = append(out.Invitations, invitationOut(inv, token, org, now))
 	}
+	out.NextPage = next
+	httpx.SetNextPage(w, r, next)
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -140,14 +142,19 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
-	members, err := a.svc.ListMembers(r.Context(), principal(r), r.PathValue("organization_id"))
+	filter, page, err := httpx.MemberQuery(r, httpx.ElasticQuery, 0)
 	if err != nil {
 		return err
 	}
-	out := OrganizationMemberships{Members: make([]OrganizationMembership, 0, len(members))}
+	members, next, err := a.svc.FilterMembers(r.Context(), principal(r), r.PathValue("organization_id"), filter, page)
+	if err != nil {
+		return err
+	}
+	out := OrganizationMemberships{Members: make([]OrganizationMembership, 0, len(members)), NextPage: next}
 	for _, m := range members {
 		out.Members = append(out.Members, membershipOut(m))
 	}
+	httpx.SetNextPage(w, r, next)
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -190,18 +197,6 @@ func (a *API) changeRoleAssignments(w http.ResponseWriter, r *http.Request, remo
 	}
 	httpx.WriteJSON(w, http.StatusOK, emptyResponse{})
 	return nil
-}
-
-// emailStatusQuery reads orgd's optional filter ?email_status=failed[,queued...].
-func emailStatusQuery(r *http.Request) ([]orgd.EmailStatus, error) {
-	var out []orgd.EmailStatus
-	for _, s := range httpx.SplitCSV(r.URL.Query().Get("email_status")) {
-		if !slices.Contains(orgd.EmailStatuses, orgd.EmailStatus(s)) {
-			return nil, orgd.FieldError(orgd.CodeInvalidData, "email_status", "email_status must be one or more of not_requested, queued, sent, failed, logged.")
-		}
-		out = append(out, orgd.EmailStatus(s))
-	}
-	return out, nil
 }
 
 func boolQuery(r *http.Request, name string) (bool, error) {

@@ -53,8 +53,11 @@ type OrganizationInvitation struct {
 }
 
 // OrganizationInvitations is the Elastic `OrganizationInvitations`.
+// NextPage is orgd's addition: the cursor of the next page when the caller
+// asked for pages (?limit=, ?cursor=).
 type OrganizationInvitations struct {
 	Invitations []OrganizationInvitation `json:"invitations"`
+	NextPage    string                   `json:"next_page,omitempty"`
 }
 
 // OrganizationInvitationRequest is the Elastic `OrganizationInvitationRequest`.
@@ -74,9 +77,11 @@ type OrganizationMembership struct {
 	RoleAssignments RoleAssignments `json:"role_assignments"`
 }
 
-// OrganizationMemberships is the Elastic `OrganizationMemberships`.
+// OrganizationMemberships is the Elastic `OrganizationMemberships`, with
+// orgd's NextPage as on invitations.
 type OrganizationMemberships struct {
-	Members []OrganizationMembership `json:"members"`
+	Members  []OrganizationMembership `json:"members"`
+	NextPage string                   `json:"next_page,omitempty"`
 }
 
 // RoleAssignments is the Elastic `RoleAssignments`. Clients send null for

@@ -53,6 +53,7 @@ CREATE TABLE memberships (
 );
 CREATE INDEX memberships_user ON memberships (user_id);
 CREATE INDEX memberships_role ON memberships (org_id, role);
+CREATE INDEX memberships_joined ON memberships (org_id, member_since, user_id);
 
 -- Tokens are stored as a SHA-256 hash (look-ups) and sealed under the server
 -- key (the Elastic API lists them to administrators); never in clear.
@@ -63,6 +64,7 @@ CREATE TABLE invitations (
     email_norm       TEXT    NOT NULL,
     inviter_id       TEXT    REFERENCES users (id) ON DELETE SET NULL,
     role_assignments TEXT    NOT NULL DEFAULT '{}',
+    role             TEXT    NOT NULL DEFAULT '', -- the strongest organization role promised, for filters
     status           TEXT    NOT NULL CHECK (status IN ('open', 'accepted', 'declined', 'revoked')),
     token_hash       TEXT    NOT NULL UNIQUE,
     token_sealed     TEXT    NOT NULL,

@@ -1,0 +1,147 @@
+package httpx
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/orgd/orgd"
+)
+
+// QueryStyle is how a surface reports a bad query parameter.
+type QueryStyle struct {
+	FieldPrefix   string // put before the parameter's name ("query." on the slug surface)
+	PydanticTypes bool   // report pydantic-style types (enum, int_type, datetime_type) as codes
+}
+
+// The query styles of the two surfaces.
+var (
+	ElasticQuery = QueryStyle{}
+	SlugQuery    = QueryStyle{FieldPrefix: "query.", PydanticTypes: true}
+)
+
+// listQuery reads the query parameters that both surfaces' lists share.
+type listQuery struct {
+	q     url.Values
+	style QueryStyle
+	err   error
+}
+
+// fail records the first bad parameter; typ is its pydantic-style type.
+func (l *listQuery) fail(name, typ, format string, args ...any) {
+	if l.err != nil {
+		return
+	}
+	e := orgd.FieldError(orgd.CodeInvalidData, l.style.FieldPrefix+name, format, args...)
+	if l.style.PydanticTypes {
+		e.Code = typ
+	}
+	l.err = e
+}
+
+func (l *listQuery) time(name string) time.Time {
+	v := l.q.Get(name)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		l.fail(name, "datetime_type", "%s must be an RFC 3339 time such as 2026-11-24T12:00:00Z.", name)
+	}
+	return t
+}
+
+func (l *listQuery) role(name string) orgd.Role {
+	v := l.q.Get(name)
+	if v == "" {
+		return ""
+	}
+	r, ok := orgd.ParseRole(v)
+	if !ok {
+		l.fail(name, "enum", "%s must be one of owner, organization-admin, billing-admin, contributor, reader.", name)
+	}
+	return r
+}
+
+func (l *listQuery) email(name string) string {
+	if v := l.q.Get(name); v != "" {
+		return orgd.NormalizeEmail(v)
+	}
+	return ""
+}
+
+func (l *listQuery) page(defaultLimit int) orgd.Page {
+	p := orgd.Page{Limit: defaultLimit, Cursor: l.q.Get("cursor")}
+	if v := l.q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > orgd.MaxPageSize {
+			l.fail("limit", "int_type", "limit must be a whole number from 1 to %d.", orgd.MaxPageSize)
+		}
+		p.Limit = n
+	} else if p.Cursor != "" && p.Limit == 0 {
+		p.Limit = 100 // a cursor asks for pages
+	}
+	return p
+}
+
+// InvitationStates are the values of the status filter, and "all".
+var InvitationStates = []string{"pending", "expired", "accepted", "declined", "revoked", "all"}
+
+// InvitationQuery reads the filters and paging of an invitation list:
+// status (comma-separated states, or all; default defaultStates),
+// email_status, email, role, inviter (id or address), created_after,
+// created_before (RFC 3339), limit (default defaultLimit, 0 meaning every
+// invitation) and cursor.
+func InvitationQuery(r *http.Request, style QueryStyle, defaultStates []orgd.InvitationState, defaultLimit int) (orgd.InvitationFilter, orgd.Page, error) {
+	l := &listQuery{q: r.URL.Query(), style: style}
+	f := orgd.InvitationFilter{States: defaultStates}
+	if v := l.q.Get("status"); v != "" {
+		f.States = nil
+		for _, s := range SplitCSV(v) {
+			if !slices.Contains(InvitationStates, s) {
+				l.fail("status", "enum", "status must be one or more of pending, expired, accepted, declined, revoked, separated by commas, or all.")
+				break
+			}
+			if s == "all" {
+				f.States = nil
+				break
+			}
+			f.States = append(f.States, orgd.InvitationState(s))
+		}
+	}
+	for _, s := range SplitCSV(l.q.Get("email_status")) {
+		if !slices.Contains(orgd.EmailStatuses, orgd.EmailStatus(s)) {
+			l.fail("email_status", "enum", "email_status must be one or more of not_requested, queued, sent, failed, logged, separated by commas.")
+			break
+		}
+		f.EmailStatuses = append(f.EmailStatuses, orgd.EmailStatus(s))
+	}
+	f.Email, f.Role, f.Inviter = l.email("email"), l.role("role"), l.q.Get("inviter")
+	f.CreatedAfter, f.CreatedBefore = l.time("created_after"), l.time("created_before")
+	page := l.page(defaultLimit)
+	return f, page, l.err
+}
+
+// MemberQuery reads the filters and paging of a member list: email, role,
+// joined_after, joined_before, limit and cursor.
+func MemberQuery(r *http.Request, style QueryStyle, defaultLimit int) (orgd.MemberFilter, orgd.Page, error) {
+	l := &listQuery{q: r.URL.Query(), style: style}
+	f := orgd.MemberFilter{Email: l.email("email"), Role: l.role("role"), JoinedAfter: l.time("joined_after"), JoinedBefore: l.time("joined_before")}
+	page := l.page(defaultLimit)
+	return f, page, l.err
+}
+
+// SetNextPage announces the next page of a list: a Link header (RFC 8288)
+// to the same request with the cursor, and X-Next-Cursor.
+func SetNextPage(w http.ResponseWriter, r *http.Request, cursor string) {
+	if cursor == "" {
+		return
+	}
+	q := r.URL.Query()
+	q.Set("cursor", cursor)
+	next := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	w.Header().Set("Link", "<"+next.String()+`>; rel="next"`)
+	w.Header().Set("X-Next-Cursor", cursor)
+}
