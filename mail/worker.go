@@ -25,6 +25,7 @@ type Worker struct {
 	logOnly     bool
 	log         *slog.Logger
 	now         func() time.Time
+	observe     func(outcome string)
 }
 
 // WorkerOptions configure a Worker.
@@ -36,12 +37,18 @@ type WorkerOptions struct {
 	SendTimeout time.Duration // one SMTP conversation
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Observe, if set, hears the outcome of every attempt: sent, logged,
+	// retrying or failed.
+	Observe func(outcome string)
 }
 
 // NewWorker returns the worker of invitation emails.
 func NewWorker(svc *orgd.Service, opts WorkerOptions) *Worker {
 	w := &Worker{svc: svc, sender: opts.Sender, templates: opts.Templates, publicURL: strings.TrimRight(opts.PublicURL, "/"),
-		retryPeriod: opts.RetryPeriod, sendTimeout: opts.SendTimeout, log: opts.Log, now: opts.Now}
+		retryPeriod: opts.RetryPeriod, sendTimeout: opts.SendTimeout, log: opts.Log, now: opts.Now, observe: opts.Observe}
+	if w.observe == nil {
+		w.observe = func(string) {}
+	}
 	if w.log == nil {
 		w.log = slog.Default()
 	}
@@ -101,19 +108,23 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[orgd.InvitationEmailJo
 			status = orgd.EmailLogged
 		}
 		w.record(ctx, job, status, "")
+		w.observe(string(status))
 		w.log.InfoContext(ctx, "invitation email done", "invitation_id", job.Args.InvitationID, "status", status, "attempt", job.Attempt)
 		return nil
 	case IsPermanent(err):
 		w.record(ctx, job, orgd.EmailFailed, err.Error())
+		w.observe("failed")
 		w.log.WarnContext(ctx, "invitation email failed for good", "invitation_id", job.Args.InvitationID, "error", err)
 		return river.JobCancel(err)
 	case w.now().Sub(job.CreatedAt) >= w.retryPeriod:
 		reason := fmt.Sprintf("gave up after %s of retries: %v", orgd.FormatDuration(w.retryPeriod), err)
 		w.record(ctx, job, orgd.EmailFailed, reason)
+		w.observe("failed")
 		w.log.WarnContext(ctx, "invitation email failed for good", "invitation_id", job.Args.InvitationID, "error", reason)
 		return river.JobCancel(err)
 	}
 	w.record(ctx, job, orgd.EmailQueued, "retrying: "+err.Error())
+	w.observe("retrying")
 	w.log.WarnContext(ctx, "invitation email will be retried", "invitation_id", job.Args.InvitationID, "attempt", job.Attempt, "error", err)
 	return err
 }

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/orgd/orgd/api/dreadnode"
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/httpx"
+	"github.com/orgd/orgd/metrics"
 	"github.com/orgd/orgd/web"
 )
 
@@ -31,6 +33,13 @@ type Options struct {
 	// Failures limits failed key and token look-ups per client address;
 	// nil for no limit.
 	Failures *httpx.Failures
+	// Ready reports why orgd cannot serve (the database is unreachable,
+	// migrations are pending); nil means ready. /readyz answers with it.
+	Ready func(ctx context.Context) map[string]error
+	// Metrics counts requests; with ServeMetrics it is also served at
+	// /metrics on this handler.
+	Metrics      *metrics.Metrics
+	ServeMetrics bool
 }
 
 // surface is what the fallback needs of an API surface.
@@ -51,6 +60,13 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	pages := web.New(svc, log, web.Options{PublicURL: opts.PublicURL, AcceptRedirect: opts.AcceptRedirect,
 		RequireSignIn: opts.PageRequireSignIn, Now: opts.Now, Failures: opts.Failures})
 	pages.Register(mux)
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+	})
+	mux.HandleFunc("GET /readyz", readiness(opts.Ready))
+	if opts.Metrics != nil && opts.ServeMetrics {
+		mux.Handle("GET /metrics", opts.Metrics.Handler())
+	}
 	mux.Handle("/", fallback(mux, func(path string) surface {
 		switch {
 		case web.Serves(path):
@@ -60,7 +76,35 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 		}
 		return ds
 	}))
-	return httpx.Middleware(log, mux)
+	var h http.Handler = mux
+	if opts.Metrics != nil {
+		h = opts.Metrics.Middleware(h)
+	}
+	return httpx.Middleware(log, h)
+}
+
+// readiness answers /readyz: 200 while every check passes, else 503 with
+// what failed. Each check is bounded by a short timeout.
+func readiness(ready func(context.Context) map[string]error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		checks := map[string]string{}
+		status := http.StatusOK
+		if ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+			defer cancel()
+			for name, err := range ready(ctx) {
+				checks[name] = "ok"
+				if err != nil {
+					checks[name], status = err.Error(), http.StatusServiceUnavailable
+				}
+			}
+		}
+		state := "ready"
+		if status != http.StatusOK {
+			state = "not ready"
+		}
+		httpx.WriteJSON(w, status, map[string]any{"status": state, "checks": checks})
+	}
 }
 
 // isElastic reports whether a path belongs to the Elastic surface.
