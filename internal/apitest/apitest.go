@@ -84,6 +84,21 @@ type Mail struct {
 // StartWithMailOptions is StartWithMail with delivery options.
 func StartWithMailOptions(t testing.TB, databaseURL string, m Mail, opts ...Option) *Server {
 	t.Helper()
+	return StartWith(t, databaseURL, Setup{Mail: m}, opts...)
+}
+
+// Setup configures a test server beyond its limits.
+type Setup struct {
+	Mail   Mail
+	Clock  *Clock             // default: a new clock at the current time
+	Tokens orgd.TokenVerifier // verifies bearer JWTs; default: none, every JWT is refused
+	Log    *slog.Logger       // default: warnings to the test log with -v, else nothing
+}
+
+// StartWith is Start with a setup.
+func StartWith(t testing.TB, databaseURL string, setup Setup, opts ...Option) *Server {
+	t.Helper()
+	m := setup.Mail
 	sender, retryPeriod := m.Sender, cmp.Or(m.RetryPeriod, time.Hour)
 	sendTimeout := cmp.Or(m.SendTimeout, 2*time.Second)
 	st := testdb.OpenURL(t, databaseURL)
@@ -95,12 +110,19 @@ func StartWithMailOptions(t testing.TB, databaseURL string, m Mail, opts ...Opti
 	for _, o := range opts {
 		o(&limits)
 	}
-	clock := NewClock()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	clock := setup.Clock
+	if clock == nil {
+		clock = NewClock()
 	}
-	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
+	log := setup.Log
+	switch {
+	case log != nil:
+	case testing.Verbose():
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	default:
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Tokens: setup.Tokens, Now: clock.Now, Log: log})
 	var workers *river.Workers
 	if sender != nil {
 		templates, err := mail.LoadTemplates("")
