@@ -55,6 +55,14 @@ func (s *Service) AuthenticateBearer(ctx context.Context, credential string) (*P
 	if err != nil {
 		return nil, badCredentials(err)
 	}
+	return s.SignIn(ctx, id)
+}
+
+// SignIn returns the principal of an identity that a verified token of
+// the issuer proves (a bearer JWT, or the ID token of a sign-in): its user
+// is found by the subject, or linked or created (see userOfIdentity).
+// Errors: user.email_missing, user.email_unverified, user.identity_conflict.
+func (s *Service) SignIn(ctx context.Context, id *Identity) (*Principal, error) {
 	u, err := s.userOfIdentity(ctx, id)
 	if err != nil {
 		return nil, err

@@ -81,7 +81,12 @@ func (p *Provider) VerifyToken(ctx context.Context, token string) (*orgd.Identit
 	if err != nil {
 		return nil, err
 	}
-	return &orgd.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, EmailVerified: bool(c.EmailVerified), Name: c.Name}, nil
+	return c.Identity(), nil
+}
+
+// Identity is who the claims say the bearer is, for orgd.Service.SignIn.
+func (c *Claims) Identity() *orgd.Identity {
+	return &orgd.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, EmailVerified: bool(c.EmailVerified), Name: c.Name}
 }
 
 // Verify verifies a JWT of the issuer for audience, such as an ID token for
