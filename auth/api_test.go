@@ -386,21 +386,31 @@ func TestFirstRequestsAtOnce(t *testing.T) {
 	})
 }
 
-// TestJWKSNotFetchedPerRequest sends many requests with tokens: the issuer
-// sees one discovery and one JWKS fetch.
+// TestJWKSNotFetchedPerRequest sends many requests with tokens to both
+// surfaces: the issuer sees one discovery and one JWKS fetch, and one more
+// JWKS fetch after it rotates its key.
 func TestJWKSNotFetchedPerRequest(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		w := newWorld(t, url)
-		for i := range 30 {
-			token := w.iss.Token("ivy-sub", "ivy@example.com", true)
-			if i%2 == 0 {
-				w.bearer("GET", "/api/v1/organizations", token, nil).Want(t, http.StatusOK)
-			} else {
-				w.bearer("GET", "/api/v1/user", token, nil).Want(t, http.StatusOK)
-			}
+		both := func(token string) {
+			t.Helper()
+			w.bearer("GET", "/api/v1/organizations", token, nil).Want(t, http.StatusOK)
+			w.bearer("GET", "/api/v1/user", token, nil).Want(t, http.StatusOK)
+		}
+		old := w.iss.Token("ivy-sub", "ivy@example.com", true)
+		for range 15 {
+			both(w.iss.Token("ivy-sub", "ivy@example.com", true))
 		}
 		if d, k := w.iss.DiscoveryHits(), w.iss.JWKSHits(); d != 1 || k != 1 {
 			t.Errorf("30 requests fetched the discovery document %d times and the JWKS %d times, want 1 and 1", d, k)
+		}
+		w.iss.Rotate(jwt.SigningMethodES256)
+		for range 15 {
+			both(w.iss.Token("ivy-sub", "ivy@example.com", true))
+			both(old)
+		}
+		if d, k := w.iss.DiscoveryHits(), w.iss.JWKSHits(); d != 1 || k != 2 {
+			t.Errorf("after a key rotation, the discovery document was fetched %d times and the JWKS %d times, want 1 and 2", d, k)
 		}
 	})
 }
