@@ -148,13 +148,14 @@ func (s *Service) linkIdentity(ctx context.Context, tx Tx, id *Identity, email E
 			return nil, Errorf(KindForbidden, CodeEmailUnverified,
 				"A user with the address %s exists; orgd links your sign-in to it only once your identity provider has verified the address.", email.Address)
 		}
-		linked, err := tx.HasIdentity(ctx, u.ID, id.Issuer)
-		if err != nil {
-			return nil, err
-		}
-		if linked {
+		switch subject, err := tx.SubjectOf(ctx, u.ID, id.Issuer); {
+		case err == nil && subject == id.Subject:
+			return nil, ErrConflict // a concurrent request linked this subject after the look-up above
+		case err == nil:
 			return nil, Errorf(KindForbidden, CodeIdentityConflict,
 				"The user with the address %s signs in with another account of your identity provider.", email.Address)
+		case !errors.Is(err, ErrNotFound):
+			return nil, err
 		}
 		s.log.InfoContext(ctx, "linked an OpenID Connect subject to the user with its verified address", "user_id", u.ID, "issuer", id.Issuer)
 	case errors.Is(err, ErrNotFound):

@@ -45,8 +45,8 @@ type Tx interface {
 	InsertIdentity(ctx context.Context, issuer, subject, userID string, at time.Time) error
 	// UserByIdentity returns the user a subject of an issuer is linked to.
 	UserByIdentity(ctx context.Context, issuer, subject string) (*User, error)
-	// HasIdentity reports whether a user is linked to a subject of issuer.
-	HasIdentity(ctx context.Context, userID, issuer string) (bool, error)
+	// SubjectOf returns the subject of issuer a user is linked to.
+	SubjectOf(ctx context.Context, userID, issuer string) (string, error)
 
 	InsertAPIKey(ctx context.Context, k *APIKey) error
 	// APIKeyByHash returns a key and its user.

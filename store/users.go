@@ -47,9 +47,10 @@ func (t *tx) UserByIdentity(ctx context.Context, issuer, subject string) (*orgd.
 		WHERE i.issuer = $1 AND i.subject = $2`, issuer, subject))
 }
 
-func (t *tx) HasIdentity(ctx context.Context, userID, issuer string) (bool, error) {
-	n, err := t.count(ctx, `SELECT COUNT(*) FROM user_identities WHERE user_id = $1 AND issuer = $2`, userID, issuer)
-	return n > 0, err
+func (t *tx) SubjectOf(ctx context.Context, userID, issuer string) (string, error) {
+	var subject string
+	err := t.q.QueryRowContext(ctx, `SELECT subject FROM user_identities WHERE user_id = $1 AND issuer = $2`, userID, issuer).Scan(&subject)
+	return subject, noRows(err)
 }
 
 func (t *tx) UserByID(ctx context.Context, id string) (*orgd.User, error) {
