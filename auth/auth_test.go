@@ -70,15 +70,17 @@ func TestVerifyToken(t *testing.T) {
 	}
 }
 
-// TestVerifyRefuses checks every reason to refuse a token: each is made by
-// a real issuer (the trusted one, or a second one) or forged the way an
+// tokenCase is a token and how orgd must answer it.
+type tokenCase struct {
+	name  string
+	token string
+	want  error // nil: accepted
+}
+
+// refusedTokens makes a token for every reason to refuse one: made by the
+// trusted issuer iss, by a second real issuer other, or forged the way an
 // attacker would.
-func TestVerifyRefuses(t *testing.T) {
-	clock := apitest.NewClock()
-	iss := oidctest.Start(t, clock.Now)
-	other := oidctest.Start(t, clock.Now)
-	p := iss.Trust(t)
-	now := clock.Now()
+func refusedTokens(t *testing.T, iss, other *oidctest.Issuer, now time.Time) []tokenCase {
 	claims := func(change func(jwt.MapClaims)) jwt.MapClaims {
 		c := iss.Claims("sub-1", "ann@example.com", true)
 		change(c)
@@ -90,20 +92,13 @@ func TestVerifyRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := iss.Signer()
-	valid := iss.Token("sub-1", "ann@example.com", true)
-	parts := strings.Split(valid, ".")
+	plain := claims(func(jwt.MapClaims) {})
+	parts := strings.Split(iss.Sign(plain), ".")
 	// The valid token's signature under claims that name another subject.
 	tampered := strings.Join([]string{parts[0], strings.Split(signed(func(c jwt.MapClaims) { c["sub"] = "sub-2" }), ".")[1], parts[2]}, ".")
-	tests := []struct {
-		name  string
-		token string
-		want  error // nil: accepted
-	}{
-		{"valid", valid, nil},
+	return []tokenCase{
 		{"expired", signed(func(c jwt.MapClaims) { c["exp"] = now.Add(-2 * time.Minute).Unix() }), auth.ErrExpired},
-		{"expired within the clock skew", signed(func(c jwt.MapClaims) { c["exp"] = now.Add(-30 * time.Second).Unix() }), nil},
 		{"not yet valid", signed(func(c jwt.MapClaims) { c["nbf"] = now.Add(2 * time.Minute).Unix() }), auth.ErrNotYetValid},
-		{"not yet valid within the clock skew", signed(func(c jwt.MapClaims) { c["nbf"] = now.Add(30 * time.Second).Unix() }), nil},
 		{"issued in the future", signed(func(c jwt.MapClaims) { c["iat"] = now.Add(2 * time.Minute).Unix() }), auth.ErrNotYetValid},
 		{"no expiry", signed(func(c jwt.MapClaims) { delete(c, "exp") }), auth.ErrMissingClaim},
 		{"wrong issuer, signed with the trusted key", signed(func(c jwt.MapClaims) { c["iss"] = other.URL }), auth.ErrIssuer},
@@ -114,14 +109,33 @@ func TestVerifyRefuses(t *testing.T) {
 		{"no subject", signed(func(c jwt.MapClaims) { delete(c, "sub") }), auth.ErrMissingClaim},
 		{"empty subject", signed(func(c jwt.MapClaims) { c["sub"] = "" }), auth.ErrMissingClaim},
 		{"subject too long", signed(func(c jwt.MapClaims) { c["sub"] = strings.Repeat("s", 256) }), auth.ErrMissingClaim},
-		{"alg none", oidctest.Forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, key.ID, claims(func(jwt.MapClaims) {})), auth.ErrAlgorithm},
-		{"HMAC with the public key as secret", oidctest.Forge(t, jwt.SigningMethodHS256, key.PublicKeyPEM(t), key.ID, claims(func(jwt.MapClaims) {})), auth.ErrAlgorithm},
-		{"signed by another key under the trusted kid", oidctest.Forge(t, jwt.SigningMethodRS256, strange, key.ID, claims(func(jwt.MapClaims) {})), auth.ErrSignature},
-		{"signed by another key without a kid", oidctest.Forge(t, jwt.SigningMethodRS256, strange, "", claims(func(jwt.MapClaims) {})), auth.ErrSignature},
+		{"alg none", oidctest.Forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, key.ID, plain), auth.ErrAlgorithm},
+		{"HMAC with the public key as secret", oidctest.Forge(t, jwt.SigningMethodHS256, key.PublicKeyPEM(t), key.ID, plain), auth.ErrAlgorithm},
+		{"signed by another key under the trusted kid", oidctest.Forge(t, jwt.SigningMethodRS256, strange, key.ID, plain), auth.ErrSignature},
+		{"signed by another key without a kid", oidctest.Forge(t, jwt.SigningMethodRS256, strange, "", plain), auth.ErrSignature},
 		{"claims changed after signing", tampered, auth.ErrSignature},
 		{"signature removed", parts[0] + "." + parts[1] + ".", auth.ErrSignature},
-		{"not a JWT", "a.b.c", auth.ErrMalformed},
+		{"not a JWT", "not.a.jwt", auth.ErrMalformed},
 	}
+}
+
+// TestVerifyRefuses checks every reason to refuse a token, and the clock
+// skew allowed.
+func TestVerifyRefuses(t *testing.T) {
+	clock := apitest.NewClock()
+	iss := oidctest.Start(t, clock.Now)
+	p := iss.Trust(t)
+	now := clock.Now()
+	skewed := func(claim string, d time.Duration) string {
+		c := iss.Claims("sub-1", "ann@example.com", true)
+		c[claim] = now.Add(d).Unix()
+		return iss.Sign(c)
+	}
+	tests := append([]tokenCase{
+		{"valid", iss.Token("sub-1", "ann@example.com", true), nil},
+		{"expired within the clock skew", skewed("exp", -30*time.Second), nil},
+		{"not yet valid within the clock skew", skewed("nbf", 30*time.Second), nil},
+	}, refusedTokens(t, iss, oidctest.Start(t, clock.Now), now)...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := p.VerifyToken(t.Context(), tc.token)
