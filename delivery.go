@@ -160,7 +160,7 @@ func (s *Service) AcceptInvitationAsInvitee(ctx context.Context, token string) (
 		}
 		u, err := tx.UserByEmail(ctx, inv.EmailNorm)
 		if errors.Is(err, ErrNotFound) {
-			u = &User{ID: uuid.Must(uuid.NewV7()).String(), Email: inv.Email, EmailNorm: inv.EmailNorm, CreatedAt: s.clock()}
+			u = &User{ID: uuid.Must(uuid.NewV7()).String(), Email: inv.Email, EmailNorm: inv.EmailNorm, EmailVerified: true, CreatedAt: s.clock()}
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return fmt.Errorf("create the invitee's user: %w", err)
 			}

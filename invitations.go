@@ -553,12 +553,15 @@ func invitationByToken(ctx context.Context, tx Tx, token string) (*Invitation, e
 }
 
 // AcceptInvitationByToken makes the caller a member with the invitation's
-// roles. The caller's address must match the invitation's unless the server
-// accepts any address for token holders.
-// Errors: organization.invitation_not_found, organization.invitation_email_mismatch,
+// roles. The caller's address must be verified, and match the invitation's
+// unless the server accepts any address for token holders.
+// Errors: user.email_unverified, organization.invitation_not_found, organization.invitation_email_mismatch,
 // organization.invitation_expired, organization.invitation_already_used,
 // organization.user_organization_already_belongs.
 func (s *Service) AcceptInvitationByToken(ctx context.Context, p *Principal, token string) (*Membership, error) {
+	if err := requireInvitee(p); err != nil {
+		return nil, err
+	}
 	var m *Membership
 	err := s.write(ctx, "accept invitation", func(tx Tx) error {
 		inv, err := invitationByToken(ctx, tx, token)
@@ -572,11 +575,15 @@ func (s *Service) AcceptInvitationByToken(ctx context.Context, p *Principal, tok
 }
 
 // RespondToInvitation accepts or declines an invitation by id for its
-// invitee: only a caller whose address is the invited one may respond, and
-// to anyone else the invitation does not exist. Accepting returns the new
+// invitee: only a caller whose verified address is the invited one may
+// respond (an unverified caller gets user.email_unverified), and to anyone
+// else the invitation does not exist. Accepting returns the new
 // membership; declining returns the declined invitation.
 // Errors: as AcceptInvitationByToken.
 func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id string, accept bool) (*Membership, *Invitation, error) {
+	if p != nil && p.User != nil && !p.User.EmailVerified {
+		return nil, nil, errEmailUnverified
+	}
 	var m *Membership
 	var inv *Invitation
 	err := s.write(ctx, "respond to invitation", func(tx Tx) error {
@@ -603,6 +610,9 @@ func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id stri
 // DeclineInvitationByToken declines an invitation for the holder of its
 // token. Errors: as AcceptInvitationByToken.
 func (s *Service) DeclineInvitationByToken(ctx context.Context, p *Principal, token string) (*Invitation, error) {
+	if err := requireInvitee(p); err != nil {
+		return nil, err
+	}
 	var inv *Invitation
 	err := s.write(ctx, "decline invitation", func(tx Tx) error {
 		var err error
@@ -617,9 +627,25 @@ func (s *Service) DeclineInvitationByToken(ctx context.Context, p *Principal, to
 	return inv, err
 }
 
-func (s *Service) checkInvitee(p *Principal, inv *Invitation, matchEmail bool) error {
+// errEmailUnverified refuses invitations to a user whose address is not verified.
+var errEmailUnverified = &Error{Kind: KindForbidden, Code: CodeEmailUnverified,
+	Message: "Your email address is not verified: invitations are listed and answered only for an address your identity provider has verified."}
+
+// requireInvitee refuses callers that cannot answer invitations: orgd itself,
+// and users whose address is not verified.
+func requireInvitee(p *Principal) error {
 	if p == nil || p.User == nil {
 		return Errorf(KindForbidden, CodeInvalidAuth, "Only a signed-in user can respond to an invitation.")
+	}
+	if !p.User.EmailVerified {
+		return errEmailUnverified
+	}
+	return nil
+}
+
+func (s *Service) checkInvitee(p *Principal, inv *Invitation, matchEmail bool) error {
+	if err := requireInvitee(p); err != nil {
+		return err
 	}
 	if matchEmail && p.User.EmailNorm != inv.EmailNorm {
 		return &Error{Kind: KindForbidden, Code: CodeInviteMismatch, Message: "This invitation was sent to another email address than yours."}
@@ -764,10 +790,14 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 }
 
 // ListMyInvitations lists the caller's pending invitations in every
-// organization, matched by the caller's address.
+// organization, matched by the caller's address, which must be verified.
+// Errors: user.email_unverified.
 func (s *Service) ListMyInvitations(ctx context.Context, p *Principal) ([]*Invitation, error) {
 	if p.User == nil {
 		return nil, nil
+	}
+	if !p.User.EmailVerified {
+		return nil, errEmailUnverified
 	}
 	var out []*Invitation
 	err := s.read(ctx, "list my invitations", func(tx Tx) error {

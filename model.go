@@ -23,9 +23,15 @@ type Organization struct {
 
 // User is a person who can hold memberships and API keys.
 type User struct {
-	ID            string
-	Email         string // as given
-	EmailNorm     string // comparison form, unique
+	ID        string
+	Email     string // as given
+	EmailNorm string // comparison form; unique among verified addresses
+	// EmailVerified: someone vouched that the person controls Email. Users
+	// made by `orgd admin` (an administrator vouched) and by the invitation
+	// page (the emailed token proved it) are verified; users of an OpenID
+	// Connect issuer are verified only while their tokens say
+	// email_verified: true. Only verified addresses count for invitations.
+	EmailVerified bool
 	Name          string
 	PlatformAdmin bool
 	CreatedAt     time.Time

@@ -37,6 +37,7 @@ type Service struct {
 	store  Store
 	box    *Box
 	limits Limits
+	tokens TokenVerifier
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -44,13 +45,16 @@ type Service struct {
 // Options configure a Service. Now and Log have defaults.
 type Options struct {
 	Limits Limits
+	// Tokens verifies bearer JWTs; nil when no OpenID Connect issuer is
+	// configured, and then every JWT is refused.
+	Tokens TokenVerifier
 	Now    func() time.Time
 	Log    *slog.Logger
 }
 
 // NewService returns a Service over store that seals tokens with box.
 func NewService(store Store, box *Box, opts Options) *Service {
-	s := &Service{store: store, box: box, limits: opts.Limits, now: opts.Now, log: opts.Log}
+	s := &Service{store: store, box: box, limits: opts.Limits, tokens: opts.Tokens, now: opts.Now, log: opts.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}

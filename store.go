@@ -31,9 +31,22 @@ type Tx interface {
 
 	InsertUser(ctx context.Context, u *User) error
 	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail returns the user whose verified address is emailNorm;
+	// unverified addresses are never found.
 	UserByEmail(ctx context.Context, emailNorm string) (*User, error)
+	// SetUserEmail changes a user's address and whether it is verified.
+	SetUserEmail(ctx context.Context, userID string, email Email, verified bool) error
 	SetPlatformAdmin(ctx context.Context, userID string, admin bool) error
 	CountUsers(ctx context.Context) (int, error)
+
+	// InsertIdentity links the subject of an OpenID Connect issuer to a
+	// user: ErrConflict if the subject is linked, or the user is linked to
+	// another subject of the issuer.
+	InsertIdentity(ctx context.Context, issuer, subject, userID string, at time.Time) error
+	// UserByIdentity returns the user a subject of an issuer is linked to.
+	UserByIdentity(ctx context.Context, issuer, subject string) (*User, error)
+	// SubjectOf returns the subject of issuer a user is linked to.
+	SubjectOf(ctx context.Context, userID, issuer string) (string, error)
 
 	InsertAPIKey(ctx context.Context, k *APIKey) error
 	APIKeyByID(ctx context.Context, id string) (*APIKey, error)

@@ -13,7 +13,8 @@ import (
 
 const maxUserName = 200
 
-// CreateUser creates a user. Only platform administrators (and `orgd admin`)
+// CreateUser creates a user whose address counts as verified: the
+// administrator vouches for it. Only platform administrators (and `orgd admin`)
 // may. Errors: organization.invitation_invalid_email (a bad address),
 // user.already_exists.
 func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name string, platformAdmin bool) (*User, error) {
@@ -24,11 +25,11 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name stri
 	if err != nil {
 		return nil, FieldError(CodeInvalidData, "email", "The email address is not valid: %v.", err)
 	}
-	name = strings.TrimSpace(name)
-	if utf8.RuneCountInString(name) > maxUserName || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	name, ok := cleanUserName(name)
+	if !ok {
 		return nil, FieldError(CodeInvalidData, "name", "The name must be at most %d characters, without line breaks or control characters.", maxUserName)
 	}
-	u := &User{ID: uuid.Must(uuid.NewV7()).String(), Email: addr.Address, EmailNorm: addr.Norm, Name: name, PlatformAdmin: platformAdmin, CreatedAt: s.clock()}
+	u := &User{ID: uuid.Must(uuid.NewV7()).String(), Email: addr.Address, EmailNorm: addr.Norm, EmailVerified: true, Name: name, PlatformAdmin: platformAdmin, CreatedAt: s.clock()}
 	err = s.write(ctx, "create user", func(tx Tx) error {
 		err := tx.InsertUser(ctx, u)
 		if errors.Is(err, ErrConflict) {
@@ -72,6 +73,13 @@ func (s *Service) FindUser(ctx context.Context, p *Principal, ref string) (*User
 		return err
 	})
 	return u, err
+}
+
+// cleanUserName trims a user's name and reports whether it is acceptable.
+func cleanUserName(name string) (string, bool) {
+	name = strings.TrimSpace(name)
+	ok := utf8.RuneCountInString(name) <= maxUserName && utf8.ValidString(name) && strings.IndexFunc(name, unicode.IsControl) < 0
+	return name, ok
 }
 
 var errUserNotFound = &Error{Kind: KindNotFound, Code: CodeUserNotFound, Message: "User not found."}

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,8 +19,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/store"
 )
@@ -54,6 +57,10 @@ type Config struct {
 	AuthFailuresPerMinute int
 	AuthFailureBurst      int
 	TrustedProxies        []netip.Prefix
+	OIDCIssuer            string
+	OIDCAudience          string
+	OIDCClientID          string
+	OIDCClientSecret      string
 
 	Limits orgd.Limits
 
@@ -206,6 +213,22 @@ var Options = []Option{
 		}},
 	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "refuse to accept or decline on the invitation page by the emailed link alone (signing in on the page is not built yet; answer through the APIs)", Server, false,
 		boolSetter(func(c *Config) *bool { return &c.PageSignIn })},
+	{"oidc-issuer", "ORGD_OIDC_ISSUER", "", "OpenID Connect issuer whose JWTs both APIs accept as bearer credentials, exactly as its tokens name it in iss (https://, or http:// on localhost); discovery at {issuer}/.well-known/openid-configuration (default: none, API keys only)", Server, false,
+		func(c *Config, v string) error {
+			if v != "" {
+				if err := auth.CheckURL(v); err != nil {
+					return err
+				}
+			}
+			c.OIDCIssuer = v
+			return nil
+		}},
+	{"oidc-audience", "ORGD_OIDC_AUDIENCE", "", "audience the issuer's API tokens must carry in aud (required with ORGD_OIDC_ISSUER)", Server, false,
+		func(c *Config, v string) error { c.OIDCAudience = v; return printable(v, false) }},
+	{"oidc-client-id", "ORGD_OIDC_CLIENT_ID", "", "client id of orgd at the issuer, for signing in on the invitation page", Server, false,
+		func(c *Config, v string) error { c.OIDCClientID = v; return printable(v, false) }},
+	{"oidc-client-secret", "ORGD_OIDC_CLIENT_SECRET", "", "client secret of orgd at the issuer, for signing in on the invitation page (none for a public client)", Server, true,
+		func(c *Config, v string) error { c.OIDCClientSecret = v; return printable(v, true) }},
 
 	{"auth-failure-burst", "ORGD_AUTH_FAILURE_BURST", "20", "failed key or token look-ups one client address may make before it is refused with 429", Server, false,
 		intSetter(func(c *Config) *int { return &c.AuthFailureBurst }, 1)},
@@ -239,6 +262,17 @@ var Options = []Option{
 func nonEmpty(v string) error {
 	if v == "" {
 		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+// printable refuses control characters, and spaces unless spaces are allowed.
+func printable(v string, spaces bool) error {
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || !spaces && unicode.IsSpace(r) }) >= 0 {
+		if spaces {
+			return errors.New("must not contain control characters")
+		}
+		return errors.New("must not contain spaces or control characters")
 	}
 	return nil
 }
@@ -381,6 +415,16 @@ func (c *Config) resolve() error {
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		return errors.New("ORGD_MAIL_FROM: required when ORGD_SMTP_URL is set")
 	}
+	switch {
+	case c.OIDCIssuer != "" && c.OIDCAudience == "":
+		return errors.New("ORGD_OIDC_AUDIENCE: required when ORGD_OIDC_ISSUER is set")
+	case c.OIDCIssuer == "" && c.OIDCAudience != "":
+		return errors.New("ORGD_OIDC_ISSUER: required when ORGD_OIDC_AUDIENCE is set")
+	case c.OIDCIssuer == "" && c.OIDCClientID != "":
+		return errors.New("ORGD_OIDC_ISSUER: required when ORGD_OIDC_CLIENT_ID is set")
+	case c.OIDCClientID == "" && c.OIDCClientSecret != "":
+		return errors.New("ORGD_OIDC_CLIENT_ID: required when ORGD_OIDC_CLIENT_SECRET is set")
+	}
 	l := c.Limits
 	if l.MinExpiry > l.MaxExpiry || l.DefaultExpiry < l.MinExpiry || l.DefaultExpiry > l.MaxExpiry {
 		return fmt.Errorf("invitation expiry: need ORGD_INVITE_MIN_EXPIRY (%s) <= ORGD_INVITE_DEFAULT_EXPIRY (%s) <= ORGD_INVITE_MAX_EXPIRY (%s)",
@@ -429,6 +473,6 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir), slog.String("database", store.Redact(c.DatabaseURL)),
 		slog.String("secret_key", key), slog.String("listen", c.Listen), slog.String("public_url", c.PublicURL),
 		slog.Int("invite_rate_limit", c.Limits.InvitesPerHour), slog.Int("invite_max_emails", c.Limits.MaxEmailsPerRequest),
-		slog.String("smtp", redactURL(c.SMTPURL)),
+		slog.String("smtp", redactURL(c.SMTPURL)), slog.String("oidc_issuer", cmp.Or(c.OIDCIssuer, "none")),
 	)
 }

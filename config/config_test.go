@@ -103,6 +103,10 @@ var badValues = map[string]string{
 	"auth-failure-burst":       "0",
 	"auth-failures-per-minute": "fast",
 	"trusted-proxies":          "10.0.0.0/33",
+	"oidc-issuer":              "http://idp.example.com",
+	"oidc-audience":            "orgd api",
+	"oidc-client-id":           "orgd\tweb",
+	"oidc-client-secret":       "hunter2\x00",
 }
 
 func TestValidationErrorsNameTheOption(t *testing.T) {
@@ -320,5 +324,45 @@ func TestExpiryBounds(t *testing.T) {
 				t.Errorf("min %s, default %s, max %s: error %q does not name %s", tc.min, tc.def, tc.max, err, name)
 			}
 		}
+	}
+}
+
+func TestOIDCOptionsGoTogether(t *testing.T) {
+	const issuer = "https://idp.example.com/realms/acme"
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // "" when valid
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd"}, ""},
+		{map[string]string{"ORGD_OIDC_ISSUER": "http://localhost:8080/realms/acme", "ORGD_OIDC_AUDIENCE": "orgd"}, ""},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd", "ORGD_OIDC_CLIENT_ID": "orgd-web"}, ""},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd", "ORGD_OIDC_CLIENT_ID": "orgd-web", "ORGD_OIDC_CLIENT_SECRET": "hunter2"}, ""},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer}, "ORGD_OIDC_AUDIENCE: required when ORGD_OIDC_ISSUER is set"},
+		{map[string]string{"ORGD_OIDC_AUDIENCE": "orgd"}, "ORGD_OIDC_ISSUER: required when ORGD_OIDC_AUDIENCE is set"},
+		{map[string]string{"ORGD_OIDC_CLIENT_ID": "orgd-web"}, "ORGD_OIDC_ISSUER: required when ORGD_OIDC_CLIENT_ID is set"},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd", "ORGD_OIDC_CLIENT_SECRET": "hunter2"}, "ORGD_OIDC_CLIENT_ID: required when ORGD_OIDC_CLIENT_SECRET is set"},
+	} {
+		c, err := load(t, config.Storage|config.Server, tc.env)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: %v, want %q", tc.env, err, tc.want)
+		case err == nil && c.OIDCIssuer != tc.env["ORGD_OIDC_ISSUER"]:
+			t.Errorf("%v: issuer %q, want it exactly as given", tc.env, c.OIDCIssuer)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%v: the error shows the client secret", tc.env)
+		}
+	}
+
+	// The client secret is masked in logs.
+	c := mustLoad(t, config.Storage|config.Server, map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd",
+		"ORGD_OIDC_CLIENT_ID": "orgd-web", "ORGD_OIDC_CLIENT_SECRET": "hunter2"})
+	var log strings.Builder
+	slog.New(slog.NewTextHandler(&log, nil)).Info("start", "config", c)
+	if strings.Contains(log.String(), "hunter2") || !strings.Contains(log.String(), issuer) {
+		t.Errorf("the configuration in the log should name the issuer and hide the secret: %s", log.String())
 	}
 }

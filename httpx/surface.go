@@ -55,6 +55,10 @@ func WriteError(log *slog.Logger, writeErr ErrorWriter, w http.ResponseWriter, r
 			slog.String("request_id", RequestID(r.Context())), slog.String("error", e.Error()))
 	}
 	AddLogAttrs(r.Context(), slog.String("error_code", e.Code))
+	if e.Kind != orgd.KindInternal && e.Err != nil {
+		// Why a credential was refused: for operators, never for the caller.
+		AddLogAttrs(r.Context(), slog.String("cause", e.Err.Error()))
+	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
@@ -99,6 +103,15 @@ func WithPrincipal(ctx context.Context, p *orgd.Principal) context.Context {
 func PrincipalFrom(ctx context.Context) *orgd.Principal {
 	p, _ := ctx.Value(principalKey{}).(*orgd.Principal)
 	return p
+}
+
+// Refusal is answer, a surface's reply to credentials that do not work,
+// carrying the reason err gives (an expired JWT, an unknown key id) for the
+// access log. The caller sees answer alone.
+func Refusal(answer *orgd.Error, err error) *orgd.Error {
+	e := *answer
+	e.Err = orgd.AsError(err).Err
+	return &e
 }
 
 // Credential returns the credential of an `Authorization: <scheme> <value>`

@@ -8,12 +8,17 @@ import (
 	"github.com/orgd/orgd"
 )
 
-const userColumns = `u.id, u.email, u.email_norm, u.name, u.platform_admin, u.created_at`
+const userColumns = `u.id, u.email, u.email_norm, u.email_verified, u.name, u.platform_admin, u.created_at`
+
+// userFields are the scan targets of userColumns; created is converted after the scan.
+func userFields(u *orgd.User, created *int64) []any {
+	return []any{&u.ID, &u.Email, &u.EmailNorm, &u.EmailVerified, &u.Name, &u.PlatformAdmin, created}
+}
 
 func scanUser(row scanner) (*orgd.User, error) {
 	var u orgd.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.EmailNorm, &u.Name, &u.PlatformAdmin, &created); err != nil {
+	if err := row.Scan(userFields(&u, &created)...); err != nil {
 		return nil, noRows(err)
 	}
 	u.CreatedAt = fromUs(created)
@@ -21,9 +26,31 @@ func scanUser(row scanner) (*orgd.User, error) {
 }
 
 func (t *tx) InsertUser(ctx context.Context, u *orgd.User) error {
-	_, err := t.exec(ctx, `INSERT INTO users (id, email, email_norm, name, platform_admin, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, u.ID, u.Email, u.EmailNorm, u.Name, u.PlatformAdmin, us(u.CreatedAt))
+	_, err := t.exec(ctx, `INSERT INTO users (id, email, email_norm, email_verified, name, platform_admin, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, u.ID, u.Email, u.EmailNorm, u.EmailVerified, u.Name, u.PlatformAdmin, us(u.CreatedAt))
 	return err
+}
+
+func (t *tx) SetUserEmail(ctx context.Context, userID string, email orgd.Email, verified bool) error {
+	return t.execOne(ctx, `UPDATE users SET email = $2, email_norm = $3, email_verified = $4 WHERE id = $1`,
+		userID, email.Address, email.Norm, verified)
+}
+
+func (t *tx) InsertIdentity(ctx context.Context, issuer, subject, userID string, at time.Time) error {
+	_, err := t.exec(ctx, `INSERT INTO user_identities (issuer, subject, user_id, created_at) VALUES ($1, $2, $3, $4)`,
+		issuer, subject, userID, us(at))
+	return err
+}
+
+func (t *tx) UserByIdentity(ctx context.Context, issuer, subject string) (*orgd.User, error) {
+	return scanUser(t.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM user_identities i JOIN users u ON u.id = i.user_id
+		WHERE i.issuer = $1 AND i.subject = $2`, issuer, subject))
+}
+
+func (t *tx) SubjectOf(ctx context.Context, userID, issuer string) (string, error) {
+	var subject string
+	err := t.q.QueryRowContext(ctx, `SELECT subject FROM user_identities WHERE user_id = $1 AND issuer = $2`, userID, issuer).Scan(&subject)
+	return subject, noRows(err)
 }
 
 func (t *tx) UserByID(ctx context.Context, id string) (*orgd.User, error) {
@@ -31,7 +58,7 @@ func (t *tx) UserByID(ctx context.Context, id string) (*orgd.User, error) {
 }
 
 func (t *tx) UserByEmail(ctx context.Context, emailNorm string) (*orgd.User, error) {
-	return scanUser(t.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email_norm = $1`, emailNorm))
+	return scanUser(t.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email_norm = $1 AND u.email_verified`, emailNorm))
 }
 
 func (t *tx) CountUsers(ctx context.Context) (int, error) {
@@ -82,8 +109,8 @@ func (t *tx) APIKeyByHash(ctx context.Context, hash string) (*orgd.APIKey, *orgd
 	var created, userCreated int64
 	var lastUsed, expires, revoked sql.NullInt64
 	err := t.q.QueryRowContext(ctx, `SELECT `+apiKeyColumns+`, `+userColumns+` FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = $1`, hash).
-		Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &lastUsed, &expires, &revoked,
-			&u.ID, &u.Email, &u.EmailNorm, &u.Name, &u.PlatformAdmin, &userCreated)
+		Scan(append([]any{&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &lastUsed, &expires, &revoked},
+			userFields(&u, &userCreated)...)...)
 	if err != nil {
 		return nil, nil, noRows(err)
 	}

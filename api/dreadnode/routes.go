@@ -99,7 +99,7 @@ func (a *API) handler(rt Route) http.Handler {
 			if err != nil {
 				if orgd.ErrorKind(err) == orgd.KindUnauthenticated {
 					a.failures.Fail(r)
-					return errAuthentication
+					return httpx.Refusal(errAuthentication, err)
 				}
 				return err
 			}
@@ -109,9 +109,14 @@ func (a *API) handler(rt Route) http.Handler {
 	})
 }
 
-// authenticate reads `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+// authenticate reads `Authorization: Bearer <credential>`, an API key or a
+// JWT of the configured OpenID Connect issuer, or an API key in
+// `X-API-Key: <key>` (or `Authorization: ApiKey <key>`).
 func (a *API) authenticate(r *http.Request) (*orgd.Principal, error) {
-	key, ok := httpx.Credential(r, "Bearer", "ApiKey")
+	if credential, ok := httpx.Credential(r, "Bearer"); ok {
+		return a.svc.AuthenticateBearer(r.Context(), credential)
+	}
+	key, ok := httpx.Credential(r, "ApiKey")
 	if !ok {
 		key = strings.TrimSpace(r.Header.Get("X-API-Key"))
 	}

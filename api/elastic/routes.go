@@ -159,7 +159,7 @@ func (a *API) handler(rt Route) http.Handler {
 		if err != nil {
 			if orgd.ErrorKind(err) == orgd.KindUnauthenticated {
 				a.failures.Fail(r)
-				return rt.Unauthenticated
+				return httpx.Refusal(rt.Unauthenticated, err)
 			}
 			return err
 		}
@@ -168,12 +168,15 @@ func (a *API) handler(rt Route) http.Handler {
 	})
 }
 
-// authenticate reads `Authorization: ApiKey <key>` (Elastic's scheme; Bearer
-// is accepted for the same keys).
+// authenticate reads `Authorization: ApiKey <key>`, Elastic's scheme, or
+// `Authorization: Bearer <credential>`: an API key too, or a JWT of the
+// configured OpenID Connect issuer (as ECE's own API takes bearer JWTs).
 func (a *API) authenticate(r *http.Request) (*orgd.Principal, error) {
-	key, ok := httpx.Credential(r, "ApiKey", "Bearer")
-	if !ok {
-		return nil, &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUnauthorized, Message: "Credentials were invalid."}
+	if key, ok := httpx.Credential(r, "ApiKey"); ok {
+		return a.svc.Authenticate(r.Context(), key)
 	}
-	return a.svc.Authenticate(r.Context(), key)
+	if credential, ok := httpx.Credential(r, "Bearer"); ok {
+		return a.svc.AuthenticateBearer(r.Context(), credential)
+	}
+	return nil, &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUnauthorized, Message: "Credentials were invalid."}
 }

@@ -153,8 +153,9 @@ func (e *env) logger(cfg *config.Config) *slog.Logger {
 
 // openService opens the database, brings its schema up to date where that is
 // allowed (always for SQLite; for PostgreSQL only with migrate), loads the
-// server key and returns the service.
-func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool) (*orgd.Service, *store.Store, error) {
+// server key and returns the service, which verifies JWTs with tokens (nil:
+// refuses them).
+func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, tokens orgd.TokenVerifier) (*orgd.Service, *store.Store, error) {
 	st, err := store.Open(e.ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
 	if err != nil {
 		return nil, nil, err
@@ -179,7 +180,7 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool) (*
 		st.Close()
 		return nil, nil, err
 	}
-	return orgd.NewService(st, box, orgd.Options{Limits: cfg.Limits, Log: log}), st, nil
+	return orgd.NewService(st, box, orgd.Options{Limits: cfg.Limits, Tokens: tokens, Log: log}), st, nil
 }
 
 // openOutbox makes the store write jobs; with workers, it also runs them.

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/config"
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/mail"
@@ -27,11 +29,16 @@ func (e *env) serve(args []string) error {
 		return err
 	}
 	log := e.logger(cfg)
-	svc, st, err := e.openService(cfg, log, cfg.Migrate)
+	issuer, err := newIssuer(cfg, log)
+	if err != nil {
+		return err
+	}
+	svc, st, err := e.openService(cfg, log, cfg.Migrate, tokenVerifier(issuer))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	e.startIssuer(issuer, log)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -99,6 +106,43 @@ func (e *env) serve(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// oidcStartWait is how long serve waits for the OpenID Connect issuer
+// before it serves anyway.
+const oidcStartWait = 15 * time.Second
+
+// newIssuer returns the OpenID Connect issuer to trust, nil if none is configured.
+func newIssuer(cfg *config.Config, log *slog.Logger) (*auth.Provider, error) {
+	if cfg.OIDCIssuer == "" {
+		return nil, nil
+	}
+	return auth.New(auth.Config{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Log: log})
+}
+
+// tokenVerifier is p as the service's verifier of JWTs: none without an issuer.
+func tokenVerifier(p *auth.Provider) orgd.TokenVerifier {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+// startIssuer fetches the issuer's discovery document and keys in the
+// background, for as long as the issuer takes, and waits up to
+// oidcStartWait for them, so that a healthy issuer is ready before orgd
+// serves while one that is slow or down delays only JWTs.
+func (e *env) startIssuer(p *auth.Provider, log *slog.Logger) {
+	if p == nil {
+		return
+	}
+	go p.Run(e.ctx)
+	select {
+	case <-p.Ready():
+	case <-e.ctx.Done():
+	case <-time.After(oidcStartWait):
+		log.Warn("serving before the OpenID Connect issuer could be reached: JWTs are refused until it is, API keys work", "issuer", p.Issuer())
+	}
 }
 
 // mailWorker builds the worker of invitation emails: SMTP when configured,

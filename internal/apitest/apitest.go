@@ -101,6 +101,9 @@ type Setup struct {
 	// (refilled at 60 a minute on the server's clock); 0 for no limit.
 	FailureBurst   int
 	TrustedProxies []netip.Prefix
+	Clock          *Clock             // default: a new clock at the current time
+	Tokens         orgd.TokenVerifier // verifies bearer JWTs; default: none, every JWT is refused
+	Log            *slog.Logger       // default: warnings to the test log with -v, else nothing
 }
 
 // StartWith runs orgd as setup says, over a new, migrated database at
@@ -126,12 +129,19 @@ func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 	if setup.LinksToServer {
 		publicURL = "http://" + ln.Addr().String()
 	}
-	clock := NewClock()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	clock := setup.Clock
+	if clock == nil {
+		clock = NewClock()
 	}
-	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: clock.Now, Log: log})
+	log := setup.Log
+	switch {
+	case log != nil:
+	case testing.Verbose():
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	default:
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Tokens: setup.Tokens, Now: clock.Now, Log: log})
 	var workers *river.Workers
 	if setup.Sender != nil {
 		templates, err := mail.LoadTemplates("")

@@ -1,0 +1,13 @@
+package store
+
+import "context"
+
+// MigrateTo applies orgd's migrations up to version, for tests of later ones.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}

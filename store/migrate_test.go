@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/store"
+)
+
+// TestIdentitiesMigrationKeepsData migrates a database with data from
+// version 1 to the latest: migration 00002 rebuilds the users table on
+// SQLite, which must lose no user, key, membership or inviter, and leave
+// foreign keys enforced.
+func TestIdentitiesMigrationKeepsData(t *testing.T) {
+	for _, e := range testdb.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, testdb.URL(t, e), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.MigrateTo(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			db := s.DB()
+			for _, q := range []string{
+				`INSERT INTO organizations (id, slug, name, created_at, updated_at) VALUES ('o1', 'acme', 'Acme', 1, 1)`,
+				`INSERT INTO users (id, email, email_norm, name, platform_admin, created_at) VALUES ('u1', 'Ann@Example.com', 'ann@example.com', 'Ann', TRUE, 1)`,
+				`INSERT INTO users (id, email, email_norm, created_at) VALUES ('u2', 'bob@example.com', 'bob@example.com', 2)`,
+				`INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES ('k1', 'u1', 'orgd_abc', 'h1', 1)`,
+				`INSERT INTO memberships (org_id, user_id, role, member_since) VALUES ('o1', 'u1', 'owner', 1)`,
+				`INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, status, token_hash, token_sealed, created_at, issued_at, expires_at)
+					VALUES ('i1', 'o1', 'cat@example.com', 'cat@example.com', 'u1', 'open', 't1', 's1', 1, 1, 2)`,
+			} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			var users, verified, admins, keys, members int
+			var inviter string
+			row := db.QueryRowContext(ctx, `SELECT
+				(SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE email_verified),
+				(SELECT COUNT(*) FROM users WHERE platform_admin AND name = 'Ann' AND email = 'Ann@Example.com'),
+				(SELECT COUNT(*) FROM api_keys WHERE user_id = 'u1'), (SELECT COUNT(*) FROM memberships WHERE user_id = 'u1'),
+				(SELECT inviter_id FROM invitations WHERE id = 'i1')`)
+			if err := row.Scan(&users, &verified, &admins, &keys, &members, &inviter); err != nil {
+				t.Fatal(err)
+			}
+			if users != 2 || verified != 2 || admins != 1 || keys != 1 || members != 1 || inviter != "u1" {
+				t.Errorf("after the migration: %d users, %d verified, %d Ann, %d keys, %d memberships, inviter %q; want 2, 2, 1, 1, 1, u1",
+					users, verified, admins, keys, members, inviter)
+			}
+
+			// Foreign keys hold and cascade on the migrated tables.
+			if _, err := db.ExecContext(ctx, `INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES ('k2', 'nobody', 'orgd_def', 'h2', 1)`); err == nil {
+				t.Error("a key of a user that does not exist was stored: foreign keys are off")
+			}
+			if _, err := db.ExecContext(ctx, `INSERT INTO user_identities (issuer, subject, user_id, created_at) VALUES ('https://idp.example.com', 's1', 'u1', 1)`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(ctx, `DELETE FROM users WHERE id = 'u1'`); err != nil {
+				t.Fatal(err)
+			}
+			var left int
+			if err := db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM api_keys) + (SELECT COUNT(*) FROM memberships) + (SELECT COUNT(*) FROM user_identities)`).Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			if left != 0 {
+				t.Errorf("deleting a user left %d of its keys, memberships and identities", left)
+			}
+
+			// Verified addresses are unique; unverified ones are not.
+			if _, err := db.ExecContext(ctx, `INSERT INTO users (id, email, email_norm, email_verified, created_at) VALUES ('u3', 'bob@example.com', 'bob@example.com', FALSE, 3)`); err != nil {
+				t.Errorf("an unverified copy of a verified address: %v", err)
+			}
+			if _, err := db.ExecContext(ctx, `INSERT INTO users (id, email, email_norm, email_verified, created_at) VALUES ('u4', 'bob@example.com', 'bob@example.com', TRUE, 4)`); err == nil {
+				t.Error("a second verified user with one address was stored")
+			}
+		})
+	}
+}
