@@ -54,6 +54,8 @@ type Config struct {
 	AcceptRedirect   string
 	PageSignIn       bool
 
+	MetricsListen string
+
 	AuthFailuresPerMinute int
 	AuthFailureBurst      int
 	TrustedProxies        []netip.Prefix
@@ -230,6 +232,16 @@ var Options = []Option{
 	{"oidc-client-secret", "ORGD_OIDC_CLIENT_SECRET", "", "client secret of orgd at the issuer, for signing in on the invitation page (none for a public client)", Server, true,
 		func(c *Config, v string) error { c.OIDCClientSecret = v; return printable(v, true) }},
 
+	{"metrics-listen", "ORGD_METRICS_LISTEN", "", "address to serve Prometheus metrics on alone (default: /metrics on the main listener)", Server, false,
+		func(c *Config, v string) error {
+			if v != "" {
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					return fmt.Errorf("must be host:port: %w", err)
+				}
+			}
+			c.MetricsListen = v
+			return nil
+		}},
 	{"auth-failure-burst", "ORGD_AUTH_FAILURE_BURST", "20", "failed key or token look-ups one client address may make before it is refused with 429", Server, false,
 		intSetter(func(c *Config) *int { return &c.AuthFailureBurst }, 1)},
 	{"auth-failures-per-minute", "ORGD_AUTH_FAILURES_PER_MINUTE", "10", "rate at which an address regains failed look-ups", Server, false,

@@ -102,6 +102,7 @@ var badValues = map[string]string{
 	"page-require-signin":      "sometimes",
 	"auth-failure-burst":       "0",
 	"auth-failures-per-minute": "fast",
+	"metrics-listen":           "9090",
 	"trusted-proxies":          "10.0.0.0/33",
 	"oidc-issuer":              "http://idp.example.com",
 	"oidc-audience":            "orgd api",

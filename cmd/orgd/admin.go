@@ -82,7 +82,7 @@ func (e *env) admin(args []string) error {
 		// Admin commands log only warnings: their output is for people and scripts.
 		cfg.LogLevel = max(cfg.LogLevel, slog.LevelWarn)
 		log := e.logger(cfg)
-		svc, st, err := e.openService(cfg, log, false, nil)
+		svc, st, err := e.openService(cfg, log, false, nil, nil)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/config"
 	"github.com/orgd/orgd/mail"
+	"github.com/orgd/orgd/metrics"
 	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
 )
@@ -154,8 +155,8 @@ func (e *env) logger(cfg *config.Config) *slog.Logger {
 // openService opens the database, brings its schema up to date where that is
 // allowed (always for SQLite; for PostgreSQL only with migrate), loads the
 // server key and returns the service, which verifies JWTs with tokens (nil:
-// refuses them).
-func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, tokens orgd.TokenVerifier) (*orgd.Service, *store.Store, error) {
+// refuses them); m, when not nil, counts the changes the service commits.
+func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, tokens orgd.TokenVerifier, m *metrics.Metrics) (*orgd.Service, *store.Store, error) {
 	st, err := store.Open(e.ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
 	if err != nil {
 		return nil, nil, err
@@ -180,7 +181,11 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, to
 		st.Close()
 		return nil, nil, err
 	}
-	return orgd.NewService(st, box, orgd.Options{Limits: cfg.Limits, Tokens: tokens, Log: log}), st, nil
+	var backend orgd.Store = st
+	if m != nil {
+		backend = m.Store(st)
+	}
+	return orgd.NewService(backend, box, orgd.Options{Limits: cfg.Limits, Tokens: tokens, Log: log}), st, nil
 }
 
 // openOutbox makes the store write jobs; with workers, it also runs them.

@@ -16,7 +16,10 @@ import (
 	"github.com/orgd/orgd/config"
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/mail"
+	"github.com/orgd/orgd/metrics"
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/server"
+	"github.com/orgd/orgd/store"
 )
 
 // serve runs the HTTP service until the context ends, then drains
@@ -33,11 +36,17 @@ func (e *env) serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, st, err := e.openService(cfg, log, cfg.Migrate, tokenVerifier(issuer))
+	m := metrics.New()
+	svc, st, err := e.openService(cfg, log, cfg.Migrate, tokenVerifier(issuer), m)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	m.DBPool(st.DB(), "write")
+	if st.ReadDB() != st.DB() {
+		m.DBPool(st.ReadDB(), "read")
+	}
+	m.Outbox(st.ReadDB(), log)
 	e.startIssuer(issuer, log)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -45,7 +54,7 @@ func (e *env) serve(args []string) error {
 	}
 	defer ln.Close() // Serve closes it too; this covers the returns before
 	cfg.ListeningOn(ln.Addr().String())
-	worker, err := mailWorker(cfg, svc, log)
+	worker, err := mailWorker(cfg, svc, log, m)
 	if err != nil {
 		return err
 	}
@@ -73,7 +82,8 @@ func (e *env) serve(args []string) error {
 	srv := &http.Server{
 		Handler: server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL,
 			AcceptRedirect: cfg.AcceptRedirect, PageRequireSignIn: cfg.PageSignIn,
-			Failures: httpx.NewFailures(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst, cfg.TrustedProxies, nil)}),
+			Failures: httpx.NewFailures(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst, cfg.TrustedProxies, nil),
+			Ready:    readiness(st), Metrics: m, ServeMetrics: cfg.MetricsListen == ""}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.RequestTimeout,
 		WriteTimeout:      cfg.RequestTimeout,
@@ -86,8 +96,16 @@ func (e *env) serve(args []string) error {
 	fmt.Fprintf(e.stdout, "orgd %s listening on http://%s (%s database %s)\n", versionString(), ln.Addr(), st.Engine(), st.Target())
 	e.printFirstKeyHint(svc, cfg)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.MetricsListen != "" {
+		msrv, err := serveMetrics(cfg.MetricsListen, m, log, errc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics\n", cfg.MetricsListen)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -145,15 +163,56 @@ func (e *env) startIssuer(p *auth.Provider, log *slog.Logger) {
 	}
 }
 
+// serveMetrics serves /metrics alone on its own address.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger, errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s for metrics: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+	return srv, nil
+}
+
+// readiness checks what orgd needs to serve: the database answers and its
+// schema is the one this binary needs.
+func readiness(st *store.Store) func(context.Context) map[string]error {
+	return func(ctx context.Context) map[string]error {
+		checks := map[string]error{"database": st.Ping(ctx), "migrations": nil}
+		if checks["database"] != nil {
+			checks["migrations"] = errors.New("unknown: the database does not answer")
+			return checks
+		}
+		current, latest, err := st.MigrationStatus(ctx)
+		switch {
+		case err != nil:
+			checks["migrations"] = err
+		case current < latest:
+			checks["migrations"] = fmt.Errorf("schema version %d, this orgd needs %d: run orgd migrate", current, latest)
+		default:
+			if pending, err := outbox.Pending(ctx, st); err != nil || pending {
+				checks["migrations"] = errors.New("outbox migrations are pending: run orgd migrate")
+			}
+		}
+		return checks
+	}
+}
+
 // mailWorker builds the worker of invitation emails: SMTP when configured,
 // else the log.
-func mailWorker(cfg *config.Config, svc *orgd.Service, log *slog.Logger) (*mail.Worker, error) {
+func mailWorker(cfg *config.Config, svc *orgd.Service, log *slog.Logger, m *metrics.Metrics) (*mail.Worker, error) {
 	templates, err := mail.LoadTemplates(cfg.MailTemplatesDir)
 	if err != nil {
 		return nil, err
 	}
 	opts := mail.WorkerOptions{Templates: templates, PublicURL: cfg.PublicURL, RetryPeriod: cfg.MailRetryPeriod,
-		SendTimeout: cfg.SMTPTimeout, Log: log}
+		SendTimeout: cfg.SMTPTimeout, Log: log, Observe: func(outcome string) { m.Delivered("email", outcome) }}
 	if cfg.SMTPURL != "" {
 		sender, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom, mail.SMTPOptions{Timeout: cfg.SMTPTimeout})
 		if err != nil {
