@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,19 +20,51 @@ import (
 	"github.com/orgd/orgd/internal/testdb"
 )
 
-// buildOrgd builds this binary once per test run.
+// buildOrgd builds this binary once per test run, as the Dockerfile does:
+// without cgo.
 var buildOrgd = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "orgd-bin-")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "orgd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
 })
+
+// TestStaticBinary checks what the Dockerfile relies on: built without cgo,
+// orgd needs no dynamic loader, so it runs on a distroless static image.
+func TestStaticBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := buildOrgd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary asks for a dynamic loader (PT_INTERP)")
+		}
+	}
+	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+		t.Errorf("the binary links %v", libs)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "orgd ") {
+		t.Errorf("orgd version: %v %s", err, out)
+	}
+}
 
 // process is orgd serve running as a child process.
 type process struct {
