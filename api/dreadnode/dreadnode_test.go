@@ -12,6 +12,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/api/dreadnode"
 	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/oidctest"
 	"github.com/orgd/orgd/internal/testdb"
 )
 
@@ -510,12 +511,15 @@ func TestPermissions(t *testing.T) {
 	unauth := cell{401, orgd.CodeUnauthorized}
 	missing := cell{404, orgd.CodeOrgNotFound}
 	denied := cell{403, orgd.CodeOrgInvalidAccess}
-	// callers are the columns of the table, and a revoked key, which must be
+	// callers are the columns of the table, and a revoked key, an expired
+	// JWT and a JWT from an issuer orgd does not trust, which must all be
 	// answered exactly as a bad key.
-	callers := []string{"anonymous", "bad key", "revoked key", "outsider", "reader", "contributor", "billing-admin", "organization-admin", "owner", "platform-admin"}
+	callers := []string{"anonymous", "bad key", "revoked key", "expired JWT", "JWT from another issuer", "outsider", "reader", "contributor", "billing-admin", "organization-admin", "owner", "platform-admin"}
 	// row returns the cells of a route, in the order of callers, given those
 	// of every caller but the revoked key.
-	row := func(cells ...cell) []cell { return append(cells[:2:2], append([]cell{cells[1]}, cells[2:]...)...) }
+	row := func(cells ...cell) []cell {
+		return append(cells[:2:2], append([]cell{cells[1], cells[1], cells[1]}, cells[2:]...)...)
+	}
 	anyone := row(ok, ok, ok, ok, ok, ok, ok, ok, ok)
 	signedIn := row(unauth, unauth, ok, ok, ok, ok, ok, ok, ok)
 	members := row(unauth, unauth, missing, ok, ok, ok, ok, ok, ok)
@@ -548,7 +552,9 @@ func TestPermissions(t *testing.T) {
 			cell{404, orgd.CodeInviteNotFound}, cell{404, orgd.CodeInviteNotFound}),
 	}
 	testdb.Each(t, func(t *testing.T, url string) {
-		srv := apitest.Start(t, url)
+		clock := apitest.NewClock()
+		trusted, foreign := oidctest.Start(t, clock.Now), oidctest.Start(t, clock.Now)
+		srv := apitest.StartWith(t, url, apitest.Setup{Clock: clock, Tokens: trusted.Trust(t)})
 		platform := srv.User("root@orgd.test", true)
 		outsider := srv.User("outsider@else.test", false)
 		freshKey := func(u *orgd.User) string {
@@ -576,7 +582,13 @@ func TestPermissions(t *testing.T) {
 				if err := srv.Svc.RevokeAPIKeys(t.Context(), orgd.SystemPrincipal, []string{mustKeyID(t, srv, revoked)}); err != nil {
 					t.Fatal(err)
 				}
+				// Real tokens for a platform administrator: one expired (past the
+				// minute of clock skew), one signed by an untrusted issuer.
+				expired := trusted.Claims("sub-"+slug, "root@orgd.test", true)
+				now := expired["iat"].(int64)
+				expired["exp"], expired["iat"], expired["nbf"] = now-61, now-3600, now-3600
 				keys := map[string]string{"anonymous": "", "bad key": "orgd_not-a-key", "revoked key": revoked,
+					"expired JWT": trusted.Sign(expired), "JWT from another issuer": foreign.Token("sub-"+slug, "root@orgd.test", true),
 					"outsider": freshKey(outsider.User), "platform-admin": freshKey(platform.User)}
 				for _, role := range []orgd.Role{orgd.RoleOwner, orgd.RoleOrgAdmin, orgd.RoleBillingAdmin, orgd.RoleContributor, orgd.RoleReader} {
 					keys[string(role)] = srv.Member(org, id(string(role)), role).Key

@@ -11,6 +11,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/oidctest"
 	"github.com/orgd/orgd/internal/testdb"
 )
 
@@ -21,6 +22,8 @@ const (
 	anonymous     caller = "anonymous"
 	badKey        caller = "bad key"
 	revokedKey    caller = "revoked key"
+	expiredJWT    caller = "expired JWT"
+	foreignJWT    caller = "JWT from another issuer"
 	outsider      caller = "member of another organization" // an owner there
 	reader        caller = "reader"
 	contributor   caller = "contributor"
@@ -35,7 +38,7 @@ var columns = []caller{anonymous, badKey, outsider, reader, contributor, billing
 
 // callers is everyone who sends each case: the columns, and callers that
 // must be answered exactly as one of them (a revoked key as a bad key).
-var callers = append(columns[:2:2], append([]caller{revokedKey}, columns[2:]...)...)
+var callers = append(columns[:2:2], append([]caller{revokedKey, expiredJWT, foreignJWT}, columns[2:]...)...)
 
 // memberRoles are the callers that are members of the scene's organization.
 var memberRoles = map[caller]orgd.Role{
@@ -56,9 +59,14 @@ type scene struct {
 	ownToken      string // "" for anonymous and bad key
 	strangerToken string
 	targetKeyID   string // an API key of target
+	bearer        string // a JWT the caller sends as Bearer instead of key
 }
 
 var sceneSeq atomic.Int64
+
+// trusted is the issuer the permission tests' server trusts; foreign is
+// another, real issuer it does not trust.
+var trusted, foreign *oidctest.Issuer
 
 func newScene(t *testing.T, srv *apitest.Server, c caller) *scene {
 	t.Helper()
@@ -84,6 +92,15 @@ func newScene(t *testing.T, srv *apitest.Server, c caller) *scene {
 		s.ownToken = invite(t, srv, s.org, orgd.RoleAssignments{}, u.User.Email)[0]
 	case c == badKey:
 		s.key = orgd.APIKeyPrefix + "unknownunknownunknownunknown"
+	case c == expiredJWT:
+		// A real token of the trusted issuer for a platform administrator,
+		// a second past its expiry (beyond the minute of clock skew).
+		claims := trusted.Claims("sub-"+email("expired"), email("expired"), true)
+		now := claims["iat"].(int64)
+		claims["exp"], claims["iat"], claims["nbf"] = now-61, now-3600, now-3600
+		s.bearer = trusted.Sign(claims)
+	case c == foreignJWT:
+		s.bearer = foreign.Token("sub-"+email("foreign"), email("foreign"), true)
 	case c == revokedKey:
 		u := srv.User(email("revoked"), true) // even a platform administrator's key
 		keys, err := srv.Svc.ListAPIKeys(ctx, orgd.SystemPrincipal, u.User.ID)
@@ -139,7 +156,7 @@ func outcomes(ws ...want) map[caller]want {
 	for i, c := range columns {
 		m[c] = ws[i]
 	}
-	m[revokedKey] = m[badKey]
+	m[revokedKey], m[expiredJWT], m[foreignJWT] = m[badKey], m[badKey], m[badKey]
 	return m
 }
 
@@ -334,7 +351,9 @@ func TestPermissionTableCoversRoutes(t *testing.T) {
 // request changed nothing (and an allowed write changed something).
 func TestPermissions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
-		srv := apitest.Start(t, databaseURL)
+		clock := apitest.NewClock()
+		trusted, foreign = oidctest.Start(t, clock.Now), oidctest.Start(t, clock.Now)
+		srv := apitest.StartWith(t, databaseURL, apitest.Setup{Clock: clock, Tokens: trusted.Trust(t)})
 		for _, pc := range permissionCases {
 			rt := routeByOperation(t, pc.op)
 			for _, c := range callers {
@@ -343,6 +362,9 @@ func TestPermissions(t *testing.T) {
 					path, body := pc.request(t, rt, s)
 					before := takeSnapshot(t, srv, s.org, s.other).withKeys(t, srv, s.self, s.target)
 					r := srv.Elastic(rt.Method, path, s.key, body)
+					if s.bearer != "" {
+						r = srv.Request(rt.Method, path, map[string]string{"Authorization": "Bearer " + s.bearer}, body)
+					}
 					w := pc.want[c]
 					w.check(t, r)
 					if w.code == "" {
