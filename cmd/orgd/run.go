@@ -18,6 +18,7 @@ import (
 	"github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
+	"github.com/orgd/orgd/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -182,11 +183,17 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool) (*
 	return orgd.NewService(st, box, orgd.Options{Limits: cfg.Limits, Log: log}), st, nil
 }
 
-// openOutbox makes the store write jobs; with workers, it also runs them.
+// openOutbox makes the store write jobs; with workers, it also runs them,
+// and writes the periodic expiry scan.
 func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *config.Config) (*outbox.Outbox, error) {
-	return outbox.New(st, outbox.Options{Workers: workers, Concurrency: cfg.MailWorkers, Log: log,
+	opts := outbox.Options{Workers: workers, Concurrency: cfg.MailWorkers, Log: log,
 		RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute, PollInterval: time.Second,
-		JobTimeout: mail.JobTimeout(cfg.SMTPTimeout)})
+		JobTimeout: max(mail.JobTimeout(cfg.SMTPTimeout), webhook.JobTimeout(cfg.WebhookTimeout)),
+		Queues:     []outbox.Queue{{Name: webhook.Queue, Kinds: []string{orgd.WebhookJob{}.Kind()}, Concurrency: cfg.WebhookWorkers}}}
+	if workers != nil {
+		opts.Periodic = []outbox.Periodic{{Job: orgd.ExpiryScanJob{}, Interval: cfg.ExpiryScanInterval}}
+	}
+	return outbox.New(st, opts)
 }
 
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/server"
+	"github.com/orgd/orgd/webhook"
 )
 
 // serve runs the HTTP service until the context ends, then drains
@@ -44,6 +45,9 @@ func (e *env) serve(args []string) error {
 	}
 	workers := river.NewWorkers()
 	worker.Register(workers)
+	webhook.NewWorker(svc, webhook.Options{RetryPeriod: cfg.WebhookRetryPeriod, Timeout: cfg.WebhookTimeout,
+		AllowPrivate: cfg.Limits.WebhookAllowPrivate, Log: log}).Register(workers)
+	webhook.NewExpiryWorker(svc, log).Register(workers)
 	ob, err := openOutbox(st, log, workers, cfg)
 	if err != nil {
 		return err
