@@ -50,7 +50,11 @@ type Options struct {
 	// one of the instances that share the database (River's leader). They
 	// need Workers.
 	Periodic []Periodic
-	Log      *slog.Logger
+	// WriteUnworkedKinds lets the outbox write jobs of kinds that none of
+	// Workers does, leaving them for another process (tests that run some
+	// workers only). Otherwise writing such a job is an error.
+	WriteUnworkedKinds bool
+	Log                *slog.Logger
 }
 
 // Queue is a queue of its own for some kinds of jobs.
@@ -94,6 +98,7 @@ func New(st *store.Store, opts Options) (*Outbox, error) {
 		RetryPolicy: backoff{base: max(opts.RetryBase, 10*time.Millisecond), max: max(opts.RetryMax, opts.RetryBase)},
 		// Finished jobs are kept a day for inspection.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		SkipUnknownJobCheck:         opts.WriteUnworkedKinds,
 	}
 	if opts.JobTimeout > 0 {
 		cfg.JobTimeout = opts.JobTimeout

@@ -30,6 +30,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/outbox"
 )
 
 // The headers of the Standard Webhooks specification.
@@ -39,8 +40,16 @@ const (
 	HeaderSignature = "webhook-signature"
 )
 
-// Queue is the outbox queue of deliveries, apart from emails.
-const Queue = "webhooks"
+// OutboxQueue is the outbox queue of deliveries, apart from emails: the
+// writers of jobs and the workers must both be given it.
+func OutboxQueue(concurrency int) outbox.Queue {
+	return outbox.Queue{Name: "webhooks", Kinds: []string{orgd.WebhookJob{}.Kind()}, Concurrency: concurrency}
+}
+
+// ExpiryScan is the periodic job of the expiry scan (ExpiryWorker).
+func ExpiryScan(interval time.Duration) outbox.Periodic {
+	return outbox.Periodic{Job: orgd.ExpiryScanJob{}, Interval: interval}
+}
 
 // Sign returns the webhook-signature header of a message: "v1," and the
 // base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" keyed with the bytes of

@@ -189,9 +189,9 @@ func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *
 	opts := outbox.Options{Workers: workers, Concurrency: cfg.MailWorkers, Log: log,
 		RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute, PollInterval: time.Second,
 		JobTimeout: max(mail.JobTimeout(cfg.SMTPTimeout), webhook.JobTimeout(cfg.WebhookTimeout)),
-		Queues:     []outbox.Queue{{Name: webhook.Queue, Kinds: []string{orgd.WebhookJob{}.Kind()}, Concurrency: cfg.WebhookWorkers}}}
+		Queues:     []outbox.Queue{webhook.OutboxQueue(cfg.WebhookWorkers)}}
 	if workers != nil {
-		opts.Periodic = []outbox.Periodic{{Job: orgd.ExpiryScanJob{}, Interval: cfg.ExpiryScanInterval}}
+		opts.Periodic = []outbox.Periodic{webhook.ExpiryScan(cfg.ExpiryScanInterval)}
 	}
 	return outbox.New(st, opts)
 }
