@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -304,5 +305,272 @@ func TestEveryActionThroughBothSurfaces(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// invite creates an invitation on the slug surface.
+func (w *world) invite(t *testing.T, email string, extra ...any) dreadnode.Invitation {
+	t.Helper()
+	body := map[string]any{"email": email}
+	for i := 0; i+1 < len(extra); i += 2 {
+		body[extra[i].(string)] = extra[i+1]
+	}
+	var inv dreadnode.Invitation
+	w.srv.Slug("POST", "/api/v1/org/acme/invitations", w.admin.Key, body).Want(t, 200).JSON(t, &inv)
+	return inv
+}
+
+// TestReceiverDownForAWhile: a receiver that answers 503, then refuses
+// connections, then comes back, gets every event once, and the endpoint
+// shows the failures while they last.
+func TestReceiverDownForAWhile(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url, apitest.Setup{})
+		rcv := webhooktest.New(t)
+		hook := w.register(t, "acme", w.owner.Key, rcv)
+		rcv.Answer(503)
+		for _, email := range []string{"a@x.test", "b@x.test", "c@x.test"} {
+			w.invite(t, email)
+		}
+		e := w.waitEndpoint(t, "acme", w.owner.Key, hook.ID, "three failed attempts", func(e dreadnode.WebhookEndpoint) bool {
+			return e.ConsecutiveFailures >= 3
+		})
+		if e.LastStatus == nil || *e.LastStatus != 503 || e.LastError == nil || !strings.HasPrefix(*e.LastError, "retrying: HTTP 503") || e.LastSuccessAt != nil {
+			t.Errorf("endpoint while the receiver answers 503: %+v", e)
+		}
+
+		rcv.Down()
+		failures := e.ConsecutiveFailures
+		e = w.waitEndpoint(t, "acme", w.owner.Key, hook.ID, "a refused connection", func(e dreadnode.WebhookEndpoint) bool {
+			return e.ConsecutiveFailures > failures+2 && e.LastStatus == nil
+		})
+		if e.LastError == nil || !strings.Contains(*e.LastError, "refused") {
+			t.Errorf("endpoint while the receiver is down: %+v", e)
+		}
+		w.invite(t, "d@x.test")
+
+		rcv.Answer(0)
+		rcv.Up(t)
+		rcv.WaitEvents(t, 4)
+		w.srv.WaitJobsDone(t, deliveryKind)
+		want := []string{"invitation.created a@x.test", "invitation.created b@x.test", "invitation.created c@x.test", "invitation.created d@x.test"}
+		if diff := cmp.Diff(want, summaries(rcv.Events())); diff != "" {
+			t.Errorf("events after the receiver came back (-want +got):\n%s", diff)
+		}
+		e = w.endpoint(t, "acme", w.owner.Key, hook.ID)
+		if e.ConsecutiveFailures != 0 || e.LastError != nil || e.LastStatus == nil || *e.LastStatus != 204 || e.LastSuccessAt == nil {
+			t.Errorf("endpoint after the receiver came back: %+v", e)
+		}
+	})
+}
+
+// TestAnswersThatStopRetrying: 408 and 429 are retried like 5xx; any
+// other 4xx, and a redirect, stop the delivery at once.
+func TestAnswersThatStopRetrying(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url, apitest.Setup{})
+		rcv := webhooktest.New(t)
+		hook := w.register(t, "acme", w.owner.Key, rcv)
+
+		rcv.AnswerNext(408, 429, 500)
+		w.invite(t, "retried@x.test")
+		rcv.WaitEvents(t, 1)
+		w.srv.WaitJobsDone(t, deliveryKind)
+		if n := rcv.Attempts(); n != 4 {
+			t.Errorf("408, 429, 500 then 204 took %d attempts, want 4", n)
+		}
+
+		for _, status := range []int{400, 401, 404, 410, 301} {
+			before := rcv.Attempts()
+			rcv.AnswerNext(status)
+			w.invite(t, fmt.Sprintf("refused-%d@x.test", status))
+			w.srv.WaitJobsDone(t, deliveryKind)
+			if n := rcv.Attempts() - before; n != 1 {
+				t.Errorf("an answer %d was followed by %d attempts, want 1", status, n)
+			}
+			e := w.endpoint(t, "acme", w.owner.Key, hook.ID)
+			if e.LastStatus == nil || *e.LastStatus != status || e.ConsecutiveFailures != 1 || e.LastError == nil || !strings.HasPrefix(*e.LastError, fmt.Sprintf("HTTP %d", status)) {
+				t.Errorf("endpoint after %d: %+v", status, e)
+			}
+			// The next event goes through; the refused one never comes.
+			w.invite(t, fmt.Sprintf("after-%d@x.test", status))
+			w.srv.WaitJobsDone(t, deliveryKind)
+		}
+		want := []string{"invitation.created after-301@x.test", "invitation.created after-400@x.test", "invitation.created after-401@x.test",
+			"invitation.created after-404@x.test", "invitation.created after-410@x.test", "invitation.created retried@x.test"}
+		if diff := cmp.Diff(want, summaries(rcv.Events())); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestGivesUpAfterTheRetryPeriod: temporary failures are retried until the
+// period has passed, then the delivery is given up and the endpoint says so.
+func TestGivesUpAfterTheRetryPeriod(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url, apitest.Setup{WebhookRetryPeriod: 300 * time.Millisecond})
+		rcv := webhooktest.New(t)
+		hook := w.register(t, "acme", w.owner.Key, rcv)
+		rcv.Answer(503)
+		w.invite(t, "lost@x.test")
+		w.srv.WaitJobsDone(t, deliveryKind)
+		e := w.endpoint(t, "acme", w.owner.Key, hook.ID)
+		if e.LastError == nil || !strings.HasPrefix(*e.LastError, "gave up after") || e.ConsecutiveFailures < 1 {
+			t.Errorf("endpoint after giving up: %+v", e)
+		}
+		if len(rcv.Events()) != 0 {
+			t.Errorf("events %v", summaries(rcv.Events()))
+		}
+	})
+}
+
+// TestDeletingAnEndpointStopsItsDeliveries: deliveries still being retried
+// for a deleted endpoint are dropped, and new events are not written for it.
+func TestDeletingAnEndpointStopsItsDeliveries(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url, apitest.Setup{})
+		rcv, kept := webhooktest.New(t), webhooktest.New(t)
+		hook := w.register(t, "acme", w.owner.Key, rcv)
+		w.register(t, "acme", w.owner.Key, kept)
+		rcv.Answer(503)
+		w.invite(t, "pending@x.test")
+		w.waitEndpoint(t, "acme", w.owner.Key, hook.ID, "a failed attempt", func(e dreadnode.WebhookEndpoint) bool { return e.ConsecutiveFailures > 0 })
+
+		var deleted dreadnode.WebhookEndpoint
+		w.srv.Slug("DELETE", "/api/v1/org/acme/webhooks/"+hook.ID, w.admin.Key, nil).Want(t, 200).JSON(t, &deleted)
+		if deleted.ID != hook.ID || deleted.Secret != "" {
+			t.Errorf("deleted %+v", deleted)
+		}
+		rcv.Answer(0)
+		w.invite(t, "later@x.test")
+		kept.WaitEvents(t, 2)
+		w.srv.WaitJobsDone(t, deliveryKind)
+		if len(rcv.Events()) != 0 {
+			t.Errorf("a deleted endpoint received %v", summaries(rcv.Events()))
+		}
+		var list []dreadnode.WebhookEndpoint
+		w.srv.Slug("GET", "/api/v1/org/acme/webhooks", w.owner.Key, nil).Want(t, 200).JSON(t, &list)
+		if len(list) != 1 || list[0].ID == hook.ID {
+			t.Errorf("list after delete %+v", list)
+		}
+		r := w.srv.Slug("DELETE", "/api/v1/org/acme/webhooks/"+hook.ID, w.admin.Key, nil).Want(t, 404)
+		if !strings.Contains(string(r.Body), orgd.CodeWebhookNotFound) {
+			t.Errorf("second delete: %s", r.Body)
+		}
+		// An endpoint of another organization is not found through this one.
+		other := w.register(t, "other", w.boss.Key, webhooktest.New(t))
+		w.srv.Slug("DELETE", "/api/v1/org/acme/webhooks/"+other.ID, w.admin.Key, nil).Want(t, 404)
+	})
+}
+
+// TestExpiredOncePerInvitation: the periodic scan announces each expiry
+// once, whatever the number of scans, and again after a refresh expires.
+func TestExpiredOncePerInvitation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url, apitest.Setup{})
+		rcv := webhooktest.New(t)
+		w.register(t, "acme", w.owner.Key, rcv, orgd.AuditInvitationExpired)
+		first := w.invite(t, "one@x.test", "expires_in", "1h")
+		w.invite(t, "two@x.test", "expires_in", "1h")
+		w.invite(t, "later@x.test", "expires_in", "5h")
+		w.srv.Clock.Advance(2 * time.Hour)
+		rcv.WaitEvents(t, 2)
+		// More scans, periodic and direct, find nothing new.
+		for range 3 {
+			if n, err := w.srv.Svc.AnnounceExpiredInvitations(t.Context()); err != nil || n != 0 {
+				t.Errorf("another scan announced %d (%v)", n, err)
+			}
+		}
+		w.srv.WaitJobsDone(t, deliveryKind)
+		if diff := cmp.Diff([]string{"invitation.expired one@x.test", "invitation.expired two@x.test"}, summaries(rcv.Events())); diff != "" {
+			t.Errorf("expired events (-want +got):\n%s", diff)
+		}
+		events, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, "acme", orgd.AuditQuery{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range events {
+			if ev.Action == orgd.AuditInvitationExpired {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d invitation.expired in the audit log, want 2", n)
+		}
+
+		// A resend gives the invitation a new expiry, announced in its turn.
+		w.srv.Slug("POST", "/api/v1/org/acme/invitations/"+first.ID+"/resend", w.admin.Key, map[string]any{"expires_in": "1h"}).Want(t, 200)
+		w.srv.Clock.Advance(4 * time.Hour) // "later" expires too
+		rcv.WaitEvents(t, 4)
+		w.srv.WaitJobsDone(t, deliveryKind)
+		want := []string{"invitation.expired later@x.test", "invitation.expired one@x.test", "invitation.expired one@x.test", "invitation.expired two@x.test"}
+		if diff := cmp.Diff(want, summaries(rcv.Events())); diff != "" {
+			t.Errorf("expired events after a resend (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestRegistration: what may be registered, by whom, and what is refused.
+func TestRegistration(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url, apitest.Setup{Limits: []apitest.Option{func(l *orgd.Limits) { l.WebhookAllowPrivate = false }}})
+		path := "/api/v1/org/acme/webhooks"
+		refused := []struct {
+			body any
+			code string
+			loc  string
+		}{
+			{map[string]any{}, "missing", "url"},
+			{map[string]any{"url": 5}, "string_type", "url"},
+			{map[string]any{"url": "hooks.example.com/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "ftp://hooks.example.com/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://user:pw@hooks.example.com/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://hooks.example.com/x#frag"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://127.0.0.1:8080/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://localhost/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://api.localhost/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://10.1.2.3/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://[::1]/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://169.254.169.254/latest/meta-data"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "http://[::ffff:192.168.1.1]/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://hooks.example.com/x", "events": []string{"member.added", "member.exploded"}}, orgd.CodeWebhookEvent, "events.1"},
+			{map[string]any{"url": "https://hooks.example.com/x", "events": "member.added"}, "list_type", "events"},
+			{map[string]any{"url": "https://hooks.example.com/x", "description": "two\nlines"}, orgd.CodeInvalidData, "description"},
+		}
+		for _, tc := range refused {
+			r := w.srv.Slug("POST", path, w.owner.Key, tc.body).Want(t, 422)
+			var e dreadnode.ErrorEnvelope
+			r.JSON(t, &e)
+			loc := []string{}
+			for _, l := range e.Errors[0].Loc {
+				loc = append(loc, fmt.Sprint(l))
+			}
+			if e.Errors[0].Type != tc.code || strings.Join(loc, ".") != "body."+tc.loc {
+				t.Errorf("%v: %s, want %s at body.%s", tc.body, r.Body, tc.code, tc.loc)
+			}
+		}
+
+		var e dreadnode.WebhookEndpoint
+		w.srv.Slug("POST", path, w.admin.Key, map[string]any{"url": "https://Hooks.Example.com/orgd?k=v",
+			"events": []string{"member.added", "invitation.accepted", "member.added"}}).Want(t, 200).JSON(t, &e)
+		if e.URL != "https://Hooks.Example.com/orgd?k=v" || !slices.Equal(e.Events, []string{"member.added", "invitation.accepted"}) ||
+			e.OrgID != w.org.ID || e.LastStatus != nil || e.LastAttemptAt != nil || e.Description != nil {
+			t.Errorf("created %+v", e)
+		}
+		for i := 1; i < orgd.MaxWebhookEndpoints; i++ {
+			w.srv.Slug("POST", path, w.owner.Key, map[string]any{"url": fmt.Sprintf("https://hooks.example.com/%d", i)}).Want(t, 200)
+		}
+		r := w.srv.Slug("POST", path, w.owner.Key, map[string]any{"url": "https://hooks.example.com/one-too-many"}).Want(t, 409)
+		if !strings.Contains(string(r.Body), orgd.CodeWebhookLimit) {
+			t.Errorf("over the limit: %s", r.Body)
+		}
+		// The other organization has its own list, and its own limit.
+		var list []dreadnode.WebhookEndpoint
+		w.srv.Slug("GET", "/api/v1/org/other/webhooks", w.boss.Key, nil).Want(t, 200).JSON(t, &list)
+		if len(list) != 0 {
+			t.Errorf("other's list %+v", list)
+		}
+		w.srv.Slug("POST", "/api/v1/org/other/webhooks", w.boss.Key, map[string]any{"url": "https://hooks.example.com/other"}).Want(t, 200)
 	})
 }
