@@ -41,6 +41,9 @@ const (
 	AuditInvitationAccepted  = "invitation.accepted"
 	AuditInvitationDeclined  = "invitation.declined"
 	AuditInvitationRevoked   = "invitation.revoked"
+	AuditInvitationExpired   = "invitation.expired" // written by the expiry scan
+	AuditWebhookCreated      = "webhook_endpoint.created"
+	AuditWebhookDeleted      = "webhook_endpoint.deleted"
 	AuditMemberAdded         = "member.added"
 	AuditMemberRemoved       = "member.removed"
 	AuditMemberRolesChanged  = "member.roles_changed"

@@ -18,15 +18,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// Webhook event types: the audit actions that organizations can subscribe
-// to, and invitation.expired, which the expiry scan writes.
-const (
-	AuditInvitationExpired = "invitation.expired"
-	AuditWebhookCreated    = "webhook_endpoint.created"
-	AuditWebhookDeleted    = "webhook_endpoint.deleted"
-)
-
-// WebhookEventTypes lists every event a webhook endpoint can receive.
+// WebhookEventTypes lists every event a webhook endpoint can receive: the
+// audit actions of invitations and members.
 var WebhookEventTypes = []string{
 	AuditInvitationCreated, AuditInvitationRefreshed, AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditInvitationRevoked, AuditInvitationExpired, AuditMemberAdded, AuditMemberRemoved, AuditMemberRolesChanged,
