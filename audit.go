@@ -41,6 +41,9 @@ const (
 	AuditInvitationAccepted  = "invitation.accepted"
 	AuditInvitationDeclined  = "invitation.declined"
 	AuditInvitationRevoked   = "invitation.revoked"
+	AuditInvitationExpired   = "invitation.expired" // written by the expiry scan
+	AuditWebhookCreated      = "webhook_endpoint.created"
+	AuditWebhookDeleted      = "webhook_endpoint.deleted"
 	AuditMemberAdded         = "member.added"
 	AuditMemberRemoved       = "member.removed"
 	AuditMemberRolesChanged  = "member.roles_changed"
@@ -63,8 +66,12 @@ type AuditEvent struct {
 	Details     map[string]any
 }
 
-// audit writes an event in the transaction of the change it records.
-func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action, targetType, targetID string, details map[string]any) error {
+// audit writes an event in the transaction of the change it records, and
+// the webhook deliveries of the event (see WebhookEventTypes): the one place
+// where changes are announced. subject is what a webhook event describes:
+// the *Invitation, or the memberChange, as it is after the change; nil for
+// the other actions.
+func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action, targetType, targetID string, details map[string]any, subject any) error {
 	o := originFrom(ctx)
 	ev := &AuditEvent{
 		ID: uuid.Must(uuid.NewV7()).String(), At: s.clock(), OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID,
@@ -79,7 +86,10 @@ func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action,
 	if ev.Surface == "" {
 		ev.Surface = "internal"
 	}
-	return tx.InsertAuditEvent(ctx, ev)
+	if err := tx.InsertAuditEvent(ctx, ev); err != nil {
+		return err
+	}
+	return s.emitWebhooks(ctx, tx, ev, p, subject)
 }
 
 // AuditQuery selects audit events, newest first.

@@ -91,13 +91,20 @@ func (s *Service) PrepareDelivery(ctx context.Context, job InvitationEmailJob) (
 // maxEmailError bounds the stored reason of a failed delivery.
 const maxEmailError = 500
 
+// boundReason makes the reason of a failed delivery fit for storing: valid
+// UTF-8, at most maxEmailError characters.
+func boundReason(reason string) string {
+	reason = strings.ToValidUTF8(reason, "?")
+	if utf8.RuneCountInString(reason) > maxEmailError {
+		reason = string([]rune(reason)[:maxEmailError])
+	}
+	return reason
+}
+
 // RecordDelivery records the outcome of a delivery attempt on the
 // invitation, if it still has the job's token.
 func (s *Service) RecordDelivery(ctx context.Context, job InvitationEmailJob, status EmailStatus, reason string) error {
-	reason = strings.ToValidUTF8(reason, "?")
-	for utf8.RuneCountInString(reason) > maxEmailError {
-		reason = string([]rune(reason)[:maxEmailError])
-	}
+	reason = boundReason(reason)
 	return s.write(ctx, "record delivery", func(tx Tx) error {
 		return tx.SetEmailStatus(ctx, job.InvitationID, job.TokenHash, status, reason)
 	})
@@ -164,7 +171,7 @@ func (s *Service) AcceptInvitationAsInvitee(ctx context.Context, token string) (
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return fmt.Errorf("create the invitee's user: %w", err)
 			}
-			if err := s.audit(ctx, tx, &Principal{User: u}, inv.OrgID, AuditUserCreated, "user", u.ID, map[string]any{"email": u.Email, "invitation_id": inv.ID}); err != nil {
+			if err := s.audit(ctx, tx, &Principal{User: u}, inv.OrgID, AuditUserCreated, "user", u.ID, map[string]any{"email": u.Email, "invitation_id": inv.ID}, nil); err != nil {
 				return err
 			}
 		} else if err != nil {

@@ -82,6 +82,10 @@ const (
 	CodeRolesForbidden    = "role_assignments.unauthorized_role_assignments"
 	CodeKeyNotFound       = "api_keys.key_not_found"
 	CodeKeyInvalid        = "api_keys.invalid_input"
+	CodeWebhookURL        = "webhook.invalid_url"
+	CodeWebhookEvent      = "webhook.invalid_event"
+	CodeWebhookNotFound   = "webhook.not_found"
+	CodeWebhookLimit      = "webhook.limit_exceeded"
 )
 
 // Error is the one error type of orgd. Message is safe to show to the caller;

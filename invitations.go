@@ -320,7 +320,7 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 		}
 		if err := s.audit(ctx, tx, p, org.ID, action, "invitation", inv.ID, map[string]any{
 			"email": inv.Email, "role": inv.Roles.TopRole(org.ID), "expires_at": inv.ExpiresAt, "send_email": sendEmail,
-		}); err != nil {
+		}, inv); err != nil {
 			return nil, err
 		}
 		out = append(out, &IssuedInvitation{Invitation: inv, Token: token, Refreshed: refreshed})
@@ -681,10 +681,11 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	inv.Status, inv.RespondedAt, inv.AcceptedUserID = InvitationAccepted, now, p.User.ID
-	if err := s.audit(ctx, tx, p, inv.OrgID, AuditInvitationAccepted, "invitation", inv.ID, map[string]any{"email": inv.Email, "user_id": p.User.ID}); err != nil {
+	if err := s.audit(ctx, tx, p, inv.OrgID, AuditInvitationAccepted, "invitation", inv.ID, map[string]any{"email": inv.Email, "user_id": p.User.ID}, inv); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, tx, p, inv.OrgID, AuditMemberAdded, "member", p.User.ID, map[string]any{"email": p.User.Email, "role": m.Role, "invitation_id": inv.ID}); err != nil {
+	if err := s.audit(ctx, tx, p, inv.OrgID, AuditMemberAdded, "member", p.User.ID, map[string]any{"email": p.User.Email, "role": m.Role, "invitation_id": inv.ID},
+		memberChange{Membership: m, invitationID: inv.ID}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -703,7 +704,7 @@ func (s *Service) decline(ctx context.Context, tx Tx, p *Principal, inv *Invitat
 		return &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was used at the same moment by another request."}
 	}
 	inv.Status, inv.RespondedAt = InvitationDeclined, now
-	return s.audit(ctx, tx, p, inv.OrgID, AuditInvitationDeclined, "invitation", inv.ID, map[string]any{"email": inv.Email})
+	return s.audit(ctx, tx, p, inv.OrgID, AuditInvitationDeclined, "invitation", inv.ID, map[string]any{"email": inv.Email}, inv)
 }
 
 // usable reports why an invitation cannot be answered now, if it cannot.
@@ -786,7 +787,7 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 		return errInviteNotFound
 	}
 	inv.Status, inv.RespondedAt = InvitationRevoked, now
-	return s.audit(ctx, tx, p, org.ID, AuditInvitationRevoked, "invitation", inv.ID, map[string]any{"email": inv.Email})
+	return s.audit(ctx, tx, p, org.ID, AuditInvitationRevoked, "invitation", inv.ID, map[string]any{"email": inv.Email}, inv)
 }
 
 // ListMyInvitations lists the caller's pending invitations in every

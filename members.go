@@ -111,7 +111,7 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 		} else if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, org.ID, AuditMemberAdded, "member", u.ID, map[string]any{"email": u.Email, "role": role})
+		return s.audit(ctx, tx, p, org.ID, AuditMemberAdded, "member", u.ID, map[string]any{"email": u.Email, "role": role}, memberChange{Membership: m})
 	})
 	return m, err
 }
@@ -277,7 +277,8 @@ func (s *Service) changeRoles(ctx context.Context, tx Tx, p *Principal, caller, 
 	if err := tx.UpdateMembershipRoles(ctx, m); err != nil {
 		return err
 	}
-	return s.audit(ctx, tx, p, m.OrgID, AuditMemberRolesChanged, "member", m.UserID, map[string]any{"from": from, "to": nextRole})
+	return s.audit(ctx, tx, p, m.OrgID, AuditMemberRolesChanged, "member", m.UserID, map[string]any{"from": from, "to": nextRole},
+		memberChange{Membership: m, previousRole: &from})
 }
 
 // RemoveMembers removes members, all or none. Members may remove
@@ -332,7 +333,8 @@ func (s *Service) RemoveMembers(ctx context.Context, p *Principal, orgRef string
 			if err := tx.DeleteMembership(ctx, org.ID, m.UserID); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, p, org.ID, AuditMemberRemoved, "member", m.UserID, map[string]any{"email": m.Email, "role": m.Role, "forced": force && p.PlatformAdmin()}); err != nil {
+			if err := s.audit(ctx, tx, p, org.ID, AuditMemberRemoved, "member", m.UserID, map[string]any{"email": m.Email, "role": m.Role, "forced": force && p.PlatformAdmin()},
+				memberChange{Membership: m}); err != nil {
 				return err
 			}
 		}

@@ -93,7 +93,7 @@ func (s *Service) CreateOrganization(ctx context.Context, p *Principal, name, sl
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, org.ID, AuditOrgCreated, "organization", org.ID, map[string]any{"name": org.Name, "slug": org.Slug})
+		return s.audit(ctx, tx, p, org.ID, AuditOrgCreated, "organization", org.ID, map[string]any{"name": org.Name, "slug": org.Slug}, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref stri
 		if err := tx.UpdateOrganization(ctx, org); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, p, org.ID, AuditOrgUpdated, "organization", org.ID, map[string]any{"fields": u.fields()}); err != nil {
+		if err := s.audit(ctx, tx, p, org.ID, AuditOrgUpdated, "organization", org.ID, map[string]any{"fields": u.fields()}, nil); err != nil {
 			return err
 		}
 		v, err = s.view(ctx, tx, p, org, m)

@@ -40,6 +40,7 @@ const (
 	ActManageInvitations               // list, create, refresh, resend and revoke invitations
 	ActManageMembers                   // change roles and remove members
 	ActReadAudit                       // read the audit log
+	ActManageWebhooks                  // register, list and delete webhook endpoints
 )
 
 // may is the permission table of orgd, the one place that says which role
@@ -48,7 +49,7 @@ func may(role Role, act Action) bool {
 	switch act {
 	case ActRead:
 		return true
-	case ActUpdateSettings, ActManageInvitations, ActManageMembers, ActReadAudit:
+	case ActUpdateSettings, ActManageInvitations, ActManageMembers, ActReadAudit, ActManageWebhooks:
 		return role.Manages()
 	case ActUpdateBilling:
 		return role.Manages() || role == RoleBillingAdmin

@@ -16,6 +16,9 @@ type Limits struct {
 	MaxExpiry           time.Duration
 	DefaultMaxMembers   int  // max_members of new organizations; 0: no limit
 	AcceptAnyEmail      bool // accept by token whatever the caller's address
+	// WebhookAllowPrivate lets webhook endpoints be on loopback, private
+	// and link-local addresses (see CheckWebhookURL and PublicAddress).
+	WebhookAllowPrivate bool
 }
 
 // DefaultLimits are the limits of a server started without options.

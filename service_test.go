@@ -385,18 +385,19 @@ func TestRoleAssignmentsRoundTrip(t *testing.T) {
 }
 
 // TestDatabaseHoldsNoUsableSecret scans every text column of every table
-// for tokens and API keys in clear.
+// for tokens, API keys and webhook secrets in clear.
 func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		issued := must(f.invite(f.owner, "a@x.test", "b@x.test"))
 		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
-		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):]}
+		hook := must(f.svc.CreateWebhookEndpoint(f.ctx, f.owner, f.org.ID, orgd.WebhookEndpointRequest{URL: "https://hooks.example.com/orgd"}))
+		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):], hook.Secret, hook.Secret[len(orgd.WebhookSecretPrefix):]}
 		for _, inv := range issued {
 			secrets = append(secrets, inv.Token)
 		}
 		db := f.store.DB()
-		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations"}
+		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations", "webhook_endpoints", "audit_events"}
 		for _, table := range tables {
 			rows, err := db.Query("SELECT * FROM " + table)
 			if err != nil {
@@ -426,6 +427,14 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 		other, _ := orgd.NewBox([]byte(strings.Repeat("k", orgd.KeySize)))
 		if _, err := other.Open(issued[0].TokenSealed, issued[0].TokenHash); err == nil {
 			t.Error("a sealed token opened with another key")
+		}
+		if _, err := other.Open(hook.SecretSealed, "webhook_endpoint:"+hook.ID); err == nil {
+			t.Error("a sealed webhook secret opened with another key")
+		}
+		// With the server key, the sealed secret opens to the one shown.
+		target := must(f.svc.PrepareWebhook(f.ctx, orgd.WebhookJob{EndpointID: hook.ID}))
+		if target.Secret != hook.Secret {
+			t.Error("the sealed secret does not open to the secret shown")
 		}
 	})
 }

@@ -96,6 +96,32 @@ type Tx interface {
 	// invitation issued after since.
 	NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error)
 
+	// ListUnannouncedExpiredInvitations lists up to limit open invitations
+	// that expired at or before now and whose expiry was not announced,
+	// earliest expiry first.
+	ListUnannouncedExpiredInvitations(ctx context.Context, now time.Time, limit int) ([]*Invitation, error)
+	// MarkExpiryAnnounced records that the expiry of an invitation issued to
+	// expire at expiresAt was announced, and reports whether it was still
+	// open, expired at expiresAt and unannounced: of two concurrent marks only
+	// one wins.
+	MarkExpiryAnnounced(ctx context.Context, id string, expiresAt, at time.Time) (bool, error)
+
+	InsertWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
+	WebhookEndpointByID(ctx context.Context, id string) (*WebhookEndpoint, error)
+	DeleteWebhookEndpoint(ctx context.Context, id string) error
+	// CountWebhookEndpoints counts the endpoints of an organization; with
+	// orgID "", the server-wide ones.
+	CountWebhookEndpoints(ctx context.Context, orgID string) (int, error)
+	// ListWebhookEndpoints lists the endpoints of an organization (orgID ""
+	// for the server-wide ones), or with all every endpoint, oldest first.
+	ListWebhookEndpoints(ctx context.Context, orgID string, all bool) ([]*WebhookEndpoint, error)
+	// WebhookEndpointsFor lists the endpoints that receive the events of an
+	// organization: its own and the server-wide ones.
+	WebhookEndpointsFor(ctx context.Context, orgID string) ([]*WebhookEndpoint, error)
+	// RecordWebhookAttempt records the outcome of a delivery attempt made at
+	// at on an endpoint; a missing endpoint is not an error.
+	RecordWebhookAttempt(ctx context.Context, id string, at time.Time, a WebhookAttempt) error
+
 	InsertAuditEvent(ctx context.Context, ev *AuditEvent) error
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
 	// names no event.

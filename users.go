@@ -38,7 +38,7 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, email, name stri
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, "", AuditUserCreated, "user", u.ID, map[string]any{"email": u.Email, "platform_admin": u.PlatformAdmin})
+		return s.audit(ctx, tx, p, "", AuditUserCreated, "user", u.ID, map[string]any{"email": u.Email, "platform_admin": u.PlatformAdmin}, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Service) setPlatformAdmin(ctx context.Context, tx Tx, p *Principal, u *
 		return err
 	}
 	u.PlatformAdmin = admin
-	return s.audit(ctx, tx, p, "", AuditPlatformAdmin, "user", u.ID, map[string]any{"platform_admin": admin})
+	return s.audit(ctx, tx, p, "", AuditPlatformAdmin, "user", u.ID, map[string]any{"platform_admin": admin}, nil)
 }
 
 // NewAPIKey is a key as created: the secret is shown this once.
@@ -158,7 +158,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name 
 		if err := tx.InsertAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, "", AuditKeyCreated, "api_key", k.ID, map[string]any{"user_id": u.ID, "prefix": k.Prefix, "name": k.Name})
+		return s.audit(ctx, tx, p, "", AuditKeyCreated, "api_key", k.ID, map[string]any{"user_id": u.ID, "prefix": k.Prefix, "name": k.Name}, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func (s *Service) RevokeAPIKeys(ctx context.Context, p *Principal, ids []string)
 			if err := tx.RevokeAPIKey(ctx, k.ID, now); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, p, "", AuditKeyRevoked, "api_key", k.ID, map[string]any{"user_id": k.UserID, "prefix": k.Prefix}); err != nil {
+			if err := s.audit(ctx, tx, p, "", AuditKeyRevoked, "api_key", k.ID, map[string]any{"user_id": k.UserID, "prefix": k.Prefix}, nil); err != nil {
 				return err
 			}
 		}

@@ -54,7 +54,11 @@ type Config struct {
 	AcceptRedirect   string
 	PageSignIn       bool
 
-	MetricsListen string
+	MetricsListen      string
+	WebhookTimeout     time.Duration
+	WebhookRetryPeriod time.Duration
+	WebhookWorkers     int
+	ExpiryScanInterval time.Duration
 
 	AuthFailuresPerMinute int
 	AuthFailureBurst      int
@@ -242,6 +246,15 @@ var Options = []Option{
 			c.MetricsListen = v
 			return nil
 		}},
+	{"webhook-timeout", "ORGD_WEBHOOK_TIMEOUT", "10s", "time allowed for one webhook request, from connecting to the answer's status", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.WebhookTimeout })},
+	{"webhook-retry-period", "ORGD_WEBHOOK_RETRY_PERIOD", "24h", "how long after an event failed webhook deliveries (no answer, 408, 429, 5xx) are retried before they are given up", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.WebhookRetryPeriod })},
+	{"webhook-workers", "ORGD_WEBHOOK_WORKERS", "4", "webhook requests made at once", Server, false,
+		intSetter(func(c *Config) *int { return &c.WebhookWorkers }, 1)},
+	{"expiry-scan-interval", "ORGD_EXPIRY_SCAN_INTERVAL", "1m", "how often expired invitations are looked for, to announce each once (invitation.expired)", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.ExpiryScanInterval })},
+
 	{"auth-failure-burst", "ORGD_AUTH_FAILURE_BURST", "20", "failed key or token look-ups one client address may make before it is refused with 429", Server, false,
 		intSetter(func(c *Config) *int { return &c.AuthFailureBurst }, 1)},
 	{"auth-failures-per-minute", "ORGD_AUTH_FAILURES_PER_MINUTE", "10", "rate at which an address regains failed look-ups", Server, false,
@@ -269,6 +282,8 @@ var Options = []Option{
 		intSetter(func(c *Config) *int { return &c.Limits.DefaultMaxMembers }, 0)},
 	{"accept-any-email", "ORGD_ACCEPT_ANY_EMAIL", "false", "let the holder of an invitation token accept it whatever their own address", Rules, false,
 		boolSetter(func(c *Config) *bool { return &c.Limits.AcceptAnyEmail })},
+	{"webhook-allow-private", "ORGD_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback, private and link-local addresses (receivers on this machine or its network); otherwise such URLs are refused and deliveries never connect to such addresses", Rules, false,
+		boolSetter(func(c *Config) *bool { return &c.Limits.WebhookAllowPrivate })},
 }
 
 func nonEmpty(v string) error {

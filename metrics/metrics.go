@@ -52,7 +52,7 @@ func New() *Metrics {
 	m.Registry.MustRegister(m.requests, m.latency, m.changes, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, a := range []string{orgd.AuditInvitationCreated, orgd.AuditInvitationRefreshed, orgd.AuditInvitationAccepted,
-		orgd.AuditInvitationDeclined, orgd.AuditInvitationRevoked, orgd.AuditMemberAdded, orgd.AuditMemberRemoved, orgd.AuditMemberRolesChanged} {
+		orgd.AuditInvitationDeclined, orgd.AuditInvitationRevoked, orgd.AuditInvitationExpired, orgd.AuditMemberAdded, orgd.AuditMemberRemoved, orgd.AuditMemberRolesChanged} {
 		m.changes.WithLabelValues(a) // present at zero from the start
 	}
 	return m

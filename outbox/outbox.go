@@ -41,13 +41,40 @@ type Options struct {
 	// JobTimeout plus a margin (its process died) is rescued and retried;
 	// River looks for such jobs every 30 seconds.
 	JobTimeout time.Duration
-	Log        *slog.Logger
+	// Queues put some kinds of jobs in queues of their own, with workers of
+	// their own, so that they neither wait for the others nor hold them up
+	// (a slow webhook receiver does not delay emails). The other kinds go to
+	// the default queue. Writers and workers must agree on them.
+	Queues []Queue
+	// Periodic jobs are written at their interval, and once at start, by
+	// one of the instances that share the database (River's leader). They
+	// need Workers.
+	Periodic []Periodic
+	// WriteUnworkedKinds lets the outbox write jobs of kinds that none of
+	// Workers does, leaving them for another process (tests that run some
+	// workers only). Otherwise writing such a job is an error.
+	WriteUnworkedKinds bool
+	Log                *slog.Logger
+}
+
+// Queue is a queue of its own for some kinds of jobs.
+type Queue struct {
+	Name        string
+	Kinds       []string
+	Concurrency int
+}
+
+// Periodic is a job written every Interval.
+type Periodic struct {
+	Job      orgd.Job
+	Interval time.Duration
 }
 
 // Outbox writes and runs jobs.
 type Outbox struct {
 	client  *river.Client[*sql.Tx]
 	working bool
+	queueOf map[string]string // kind to queue, for the kinds not in the default queue
 }
 
 func driverFor(st *store.Store) riverdriver.Driver[*sql.Tx] {
@@ -71,30 +98,52 @@ func New(st *store.Store, opts Options) (*Outbox, error) {
 		RetryPolicy: backoff{base: max(opts.RetryBase, 10*time.Millisecond), max: max(opts.RetryMax, opts.RetryBase)},
 		// Finished jobs are kept a day for inspection.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		SkipUnknownJobCheck:         opts.WriteUnworkedKinds,
 	}
 	if opts.JobTimeout > 0 {
 		cfg.JobTimeout = opts.JobTimeout
 		cfg.RescueStuckJobsAfter = opts.JobTimeout + 5*time.Second
 	}
+	o := &Outbox{working: opts.Workers != nil, queueOf: map[string]string{}}
+	for _, q := range opts.Queues {
+		for _, k := range q.Kinds {
+			o.queueOf[k] = q.Name
+		}
+	}
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, opts.Concurrency)}}
+		for _, q := range opts.Queues {
+			cfg.Queues[q.Name] = river.QueueConfig{MaxWorkers: max(1, q.Concurrency)}
+		}
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
+		}
+		for _, p := range opts.Periodic {
+			insert := o.insertOpts(p.Job)
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(p.Interval),
+				func() (river.JobArgs, *river.InsertOpts) { return p.Job, insert }, &river.PeriodicJobOpts{RunOnStart: true}))
 		}
 	}
 	client, err := river.NewClient(driverFor(st), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	o := &Outbox{client: client, working: opts.Workers != nil}
+	o.client = client
 	st.SetEnqueuer(o.enqueue)
 	return o, nil
 }
 
+func (o *Outbox) insertOpts(job orgd.Job) *river.InsertOpts {
+	if q, ok := o.queueOf[job.Kind()]; ok {
+		return &river.InsertOpts{Queue: q}
+	}
+	return nil
+}
+
 func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, job orgd.Job) error {
-	_, err := o.client.InsertTx(ctx, tx, job, nil)
+	_, err := o.client.InsertTx(ctx, tx, job, o.insertOpts(job))
 	return err
 }
 

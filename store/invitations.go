@@ -48,7 +48,8 @@ func (t *tx) InsertInvitation(ctx context.Context, inv *orgd.Invitation) error {
 
 func (t *tx) ReissueInvitation(ctx context.Context, inv *orgd.Invitation) error {
 	return t.execOne(ctx, `UPDATE invitations SET role_assignments = $2, role = $3, token_hash = $4, token_sealed = $5,
-		issued_at = $6, expires_at = $7, email_status = $8, email_error = $9 WHERE id = $1 AND status = 'open'`,
+		issued_at = $6, expires_at = $7, email_status = $8, email_error = $9, expiry_announced_at = NULL
+		WHERE id = $1 AND status = 'open'`,
 		inv.ID, toJSON(inv.Roles), string(inv.Role), inv.TokenHash, inv.TokenSealed, us(inv.IssuedAt), us(inv.ExpiresAt),
 		string(inv.EmailStatus), inv.EmailError)
 }
@@ -188,4 +189,21 @@ func (t *tx) NthIssuedAfter(ctx context.Context, orgID string, since time.Time, 
 		return time.Time{}, noRows(err)
 	}
 	return fromUs(at), nil
+}
+
+func (t *tx) ListUnannouncedExpiredInvitations(ctx context.Context, now time.Time, limit int) ([]*orgd.Invitation, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+`
+		WHERE i.status = 'open' AND i.expiry_announced_at IS NULL AND i.expires_at <= $1
+		ORDER BY i.expires_at, i.id LIMIT $2`, us(now), limit)
+	return collect(rows, err, scanInvitation)
+}
+
+func (t *tx) MarkExpiryAnnounced(ctx context.Context, id string, expiresAt, at time.Time) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE invitations SET expiry_announced_at = $3
+		WHERE id = $1 AND status = 'open' AND expires_at = $2 AND expiry_announced_at IS NULL`, id, us(expiresAt), us(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

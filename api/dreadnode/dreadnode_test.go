@@ -465,7 +465,8 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 }
 
 // snapshot is everything a refused request must leave as it was: the
-// organization, its members and invitations, and the API keys of user.
+// organization, its members, invitations and webhook endpoints, and the API
+// keys of user.
 func snapshot(t *testing.T, srv *apitest.Server, org *orgd.Organization, user string) string {
 	t.Helper()
 	ctx := t.Context()
@@ -488,6 +489,13 @@ func snapshot(t *testing.T, srv *apitest.Server, org *orgd.Organization, user st
 	}
 	for _, inv := range invs {
 		b.WriteString(inv.Email + " " + string(inv.Status) + " " + inv.TokenHash + "\n")
+	}
+	hooks, err := srv.Svc.ListWebhookEndpoints(ctx, orgd.SystemPrincipal, org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hooks {
+		b.WriteString("webhook " + h.ID + " " + h.URL + "\n")
 	}
 	keys, err := srv.Svc.ListAPIKeys(ctx, orgd.SystemPrincipal, user)
 	if err != nil {
@@ -542,6 +550,9 @@ func TestPermissions(t *testing.T) {
 		"create_api_key":                signedIn,
 		"revoke_self_api_key":           signedIn,
 		"list_organization_audit_log":   managers,
+		"create_webhook_endpoint":       managers,
+		"list_webhook_endpoints":        managers,
+		"delete_webhook_endpoint":       managers,
 		"list_audit_log":                row(unauth, unauth, denied, denied, denied, denied, denied, denied, ok),
 		// Keys are their owner's: to anyone else but platform administrators they do not exist.
 		"revoke_api_key": row(unauth, unauth, cell{404, orgd.CodeKeyNotFound}, cell{404, orgd.CodeKeyNotFound}, cell{404, orgd.CodeKeyNotFound},
@@ -604,7 +615,12 @@ func TestPermissions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				path := strings.NewReplacer("{org}", slug, "{user_id}", target.User.ID, "{invitation_id}", issued[0].ID, "{key_id}", targetKey.ID).Replace(rt.Path)
+				hook, err := srv.Svc.CreateWebhookEndpoint(t.Context(), orgd.SystemPrincipal, org.ID, orgd.WebhookEndpointRequest{URL: "https://hooks.example.test/" + slug})
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := strings.NewReplacer("{org}", slug, "{user_id}", target.User.ID, "{invitation_id}", issued[0].ID, "{key_id}", targetKey.ID,
+					"{webhook_id}", hook.ID).Replace(rt.Path)
 				var body any
 				switch rt.Operation {
 				case "update_organization":
@@ -617,6 +633,8 @@ func TestPermissions(t *testing.T) {
 					body = map[string]any{"accept": true}
 				case "create_api_key":
 					body = map[string]any{"name": "new"}
+				case "create_webhook_endpoint":
+					body = map[string]any{"url": "https://hooks.example.test/new"}
 				}
 				before := snapshot(t, srv, org, target.User.ID)
 				r := srv.Slug(rt.Method, path, keys[who], body)

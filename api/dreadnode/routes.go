@@ -70,6 +70,9 @@ var Routes = []Route{
 	{"POST", "/api/v1/user/api-keys", "create_api_key", false, (*API).createAPIKey},
 	{"DELETE", "/api/v1/user/api-keys/self", "revoke_self_api_key", false, (*API).revokeSelfAPIKey},
 	{"DELETE", "/api/v1/user/api-keys/{key_id}", "revoke_api_key", false, (*API).revokeAPIKey},
+	{"POST", "/api/v1/org/{org}/webhooks", "create_webhook_endpoint", false, (*API).createWebhook},
+	{"GET", "/api/v1/org/{org}/webhooks", "list_webhook_endpoints", false, (*API).listWebhooks},
+	{"DELETE", "/api/v1/org/{org}/webhooks/{webhook_id}", "delete_webhook_endpoint", false, (*API).deleteWebhook},
 	{"GET", "/api/v1/org/{org}/audit-log", "list_organization_audit_log", false, (*API).listOrgAudit},
 	{"GET", "/api/v1/admin/audit-log", "list_audit_log", false, (*API).listAllAudit},
 }

@@ -39,6 +39,9 @@ var adminCommands = []adminCommand{
 	{"key revoke", "orgd admin key revoke --id KEY_ID [--json]", adminKeyRevoke},
 	{"member add", "orgd admin member add --org ID_OR_SLUG --email EMAIL --role ROLE [--json]", adminMemberAdd},
 	{"audit list", "orgd admin audit list [--org ID_OR_SLUG] [--limit N] [--json]", adminAuditList},
+	{"webhook create", "orgd admin webhook create --url URL [--org ID_OR_SLUG] [--events TYPE,...] [--description TEXT] [--json]", adminWebhookCreate},
+	{"webhook list", "orgd admin webhook list [--org ID_OR_SLUG] [--json]", adminWebhookList},
+	{"webhook delete", "orgd admin webhook delete --id ID [--json]", adminWebhookDelete},
 }
 
 func adminUsage() string {
@@ -367,5 +370,101 @@ func adminAuditList(fs *flag.FlagSet) func(*adminRun) error {
 		}
 		tw.Flush()
 		return a.print(out, b.String())
+	}
+}
+
+type webhookJSON struct {
+	ID                  string   `json:"id"`
+	OrganizationID      *string  `json:"organization_id"` // null: every organization
+	URL                 string   `json:"url"`
+	Events              []string `json:"events"` // empty: every event type
+	Description         string   `json:"description"`
+	Secret              string   `json:"secret,omitempty"` // create only
+	LastAttemptAt       *string  `json:"last_attempt_at"`
+	LastStatus          int      `json:"last_status"`
+	LastError           string   `json:"last_error"`
+	ConsecutiveFailures int      `json:"consecutive_failures"`
+}
+
+func webhookOut(e *orgd.WebhookEndpoint) webhookJSON {
+	j := webhookJSON{ID: e.ID, URL: e.URL, Events: e.Events, Description: e.Description, LastAttemptAt: optionalRFC3339(e.LastAttemptAt),
+		LastStatus: e.LastStatus, LastError: e.LastError, ConsecutiveFailures: e.ConsecutiveFailures}
+	if j.Events == nil {
+		j.Events = []string{}
+	}
+	if e.OrgID != "" {
+		j.OrganizationID = &e.OrgID
+	}
+	return j
+}
+
+// webhookScope names what an endpoint receives, for people.
+func webhookScope(e *orgd.WebhookEndpoint) (org, events string) {
+	org, events = "every organization", "every event"
+	if e.OrgID != "" {
+		org = e.OrgID
+	}
+	if len(e.Events) > 0 {
+		events = strings.Join(e.Events, ",")
+	}
+	return org, events
+}
+
+func adminWebhookCreate(fs *flag.FlagSet) func(*adminRun) error {
+	url := fs.String("url", "", "http:// or https:// URL that receives the events (required)")
+	org := fs.String("org", "", "organization id or slug whose events it receives (default: every organization)")
+	events := fs.String("events", "", "comma-separated event types (default: every type: "+strings.Join(orgd.WebhookEventTypes, ", ")+")")
+	desc := fs.String("description", "", "a description to recognise the endpoint by")
+	return func(a *adminRun) error {
+		req := orgd.WebhookEndpointRequest{URL: *url, Description: *desc}
+		for ev := range strings.SplitSeq(*events, ",") {
+			if ev = strings.TrimSpace(ev); ev != "" {
+				req.Events = append(req.Events, ev)
+			}
+		}
+		e, err := a.svc.CreateWebhookEndpoint(a.ctx, orgd.SystemPrincipal, *org, req)
+		if err != nil {
+			return err
+		}
+		out := webhookOut(e.WebhookEndpoint)
+		out.Secret = e.Secret
+		scope, types := webhookScope(e.WebhookEndpoint)
+		return a.print(out, fmt.Sprintf(`Created webhook endpoint %s for %s (%s):
+  %s
+Its signing secret is shown only this once:
+
+  %s
+`, e.ID, scope, types, e.URL, e.Secret))
+	}
+}
+
+func adminWebhookList(fs *flag.FlagSet) func(*adminRun) error {
+	org := fs.String("org", "", "organization id or slug (default: every endpoint of the server)")
+	return func(a *adminRun) error {
+		endpoints, err := a.svc.ListWebhookEndpoints(a.ctx, orgd.SystemPrincipal, *org)
+		if err != nil {
+			return err
+		}
+		out := make([]webhookJSON, 0, len(endpoints))
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tORGANIZATION\tURL\tEVENTS\tLAST STATUS\tFAILURES")
+		for _, e := range endpoints {
+			out = append(out, webhookOut(e))
+			scope, types := webhookScope(e)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", e.ID, scope, e.URL, types, e.LastStatus, e.ConsecutiveFailures)
+		}
+		tw.Flush()
+		return a.print(out, b.String())
+	}
+}
+
+func adminWebhookDelete(fs *flag.FlagSet) func(*adminRun) error {
+	id := fs.String("id", "", "id of the endpoint, as webhook list shows it (required)")
+	return func(a *adminRun) error {
+		if _, err := a.svc.DeleteWebhookEndpoint(a.ctx, orgd.SystemPrincipal, "", *id); err != nil {
+			return err
+		}
+		return a.print(map[string]string{"id": *id, "status": "deleted"}, fmt.Sprintf("Deleted webhook endpoint %s\n", *id))
 	}
 }

@@ -25,6 +25,8 @@ func TestAdminText(t *testing.T) {
 			{[]string{"user", "platform-admin", "--email", "ann@example.com", "--revoke"}, []string{"Ann@Example.com is no longer a platform administrator"}},
 			{[]string{"member", "add", "--org", "acme-corp", "--email", "ann@example.com", "--role", "organization-admin"}, []string{"Ann@Example.com is now a member of acme-corp with the role organization-admin"}},
 			{[]string{"key", "create", "--email", "ann@example.com"}, []string{"shown only this once", "\n  orgd_", `"Authorization: ApiKey <key>"`}},
+			{[]string{"webhook", "create", "--url", "https://hooks.example.com/x", "--org", "acme-corp"}, []string{"Created webhook endpoint", "(every event)", "shown only this once", "\n  whsec_"}},
+			{[]string{"webhook", "list"}, []string{"ORGANIZATION", "https://hooks.example.com/x", "every event"}},
 		} {
 			out := e.must(append([]string{"admin"}, tc.args...)...)
 			if json.Valid([]byte(out)) {
@@ -114,6 +116,32 @@ func TestAdminJSON(t *testing.T) {
 		if expiring.UserID != bob.ID || expiring.ExpiresAt == nil {
 			t.Errorf("key create --expires-in 90d: %+v", expiring)
 		}
+
+		var hook, orgHook webhookJSON
+		admin(&hook, "webhook", "create", "--url", "https://hooks.example.com/orgd", "--events", "member.added, member.removed")
+		admin(&orgHook, "webhook", "create", "--url", "https://hooks.example.com/acme", "--org", "acme", "--description", "Acme's")
+		if hook.OrganizationID != nil || !slices.Equal(hook.Events, []string{"member.added", "member.removed"}) || !strings.HasPrefix(hook.Secret, "whsec_") ||
+			orgHook.OrganizationID == nil || *orgHook.OrganizationID != org.ID || len(orgHook.Events) != 0 || orgHook.Description != "Acme's" {
+			t.Errorf("webhook create: %+v and %+v", hook, orgHook)
+		}
+		var hooks []webhookJSON
+		admin(&hooks, "webhook", "list")
+		if len(hooks) != 2 || hooks[0].ID != hook.ID || hooks[1].ID != orgHook.ID || hooks[0].Secret != "" {
+			t.Errorf("webhook list: %+v", hooks)
+		}
+		admin(&hooks, "webhook", "list", "--org", "acme")
+		if len(hooks) != 1 || hooks[0].ID != orgHook.ID {
+			t.Errorf("webhook list --org acme: %+v", hooks)
+		}
+		var deleted map[string]string
+		admin(&deleted, "webhook", "delete", "--id", hook.ID)
+		if deleted["id"] != hook.ID || deleted["status"] != "deleted" {
+			t.Errorf("webhook delete: %v", deleted)
+		}
+		if r := e.run("admin", "webhook", "create", "--url", "http://127.0.0.1:9000/hook"); r.code != exitError || !strings.Contains(r.stderr, "webhook.invalid_url") {
+			t.Errorf("a loopback URL without --webhook-allow-private: exit %d, %s", r.code, r.stderr)
+		}
+		e.must("admin", "webhook", "create", "--url", "http://127.0.0.1:9000/hook", "--webhook-allow-private")
 
 		for command := range documented {
 			if !ran[command] {

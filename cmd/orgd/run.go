@@ -19,6 +19,7 @@ import (
 	"github.com/orgd/orgd/metrics"
 	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
+	"github.com/orgd/orgd/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -188,11 +189,17 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, to
 	return orgd.NewService(backend, box, orgd.Options{Limits: cfg.Limits, Tokens: tokens, Log: log}), st, nil
 }
 
-// openOutbox makes the store write jobs; with workers, it also runs them.
+// openOutbox makes the store write jobs; with workers, it also runs them,
+// and writes the periodic expiry scan.
 func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *config.Config) (*outbox.Outbox, error) {
-	return outbox.New(st, outbox.Options{Workers: workers, Concurrency: cfg.MailWorkers, Log: log,
+	opts := outbox.Options{Workers: workers, Concurrency: cfg.MailWorkers, Log: log,
 		RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute, PollInterval: time.Second,
-		JobTimeout: mail.JobTimeout(cfg.SMTPTimeout)})
+		JobTimeout: max(mail.JobTimeout(cfg.SMTPTimeout), webhook.JobTimeout(cfg.WebhookTimeout)),
+		Queues:     []outbox.Queue{webhook.OutboxQueue(cfg.WebhookWorkers)}}
+	if workers != nil {
+		opts.Periodic = []outbox.Periodic{webhook.ExpiryScan(cfg.ExpiryScanInterval)}
+	}
+	return outbox.New(st, opts)
 }
 
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {

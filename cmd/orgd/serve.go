@@ -20,6 +20,7 @@ import (
 	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/server"
 	"github.com/orgd/orgd/store"
+	"github.com/orgd/orgd/webhook"
 )
 
 // serve runs the HTTP service until the context ends, then drains
@@ -60,6 +61,9 @@ func (e *env) serve(args []string) error {
 	}
 	workers := river.NewWorkers()
 	worker.Register(workers)
+	webhook.NewWorker(svc, webhook.Options{RetryPeriod: cfg.WebhookRetryPeriod, Timeout: cfg.WebhookTimeout,
+		AllowPrivate: cfg.Limits.WebhookAllowPrivate, Log: log, Observe: func(outcome string) { m.Delivered("webhook", outcome) }}).Register(workers)
+	webhook.NewExpiryWorker(svc, log).Register(workers)
 	ob, err := openOutbox(st, log, workers, cfg)
 	if err != nil {
 		return err

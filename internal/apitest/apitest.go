@@ -28,6 +28,7 @@ import (
 	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/server"
 	"github.com/orgd/orgd/store"
+	"github.com/orgd/orgd/webhook"
 )
 
 // Clock is a settable time source; it starts at the real time.
@@ -104,6 +105,12 @@ type Setup struct {
 	Clock          *Clock             // default: a new clock at the current time
 	Tokens         orgd.TokenVerifier // verifies bearer JWTs; default: none, every JWT is refused
 	Log            *slog.Logger       // default: warnings to the test log with -v, else nothing
+	// Webhooks runs the webhook deliveries, retrying every 50 to 200 ms for
+	// WebhookRetryPeriod (default an hour), and the expiry scan every
+	// 100 ms. Otherwise deliveries stay in the outbox. Endpoints may be on
+	// loopback addresses unless a Limits option says otherwise.
+	Webhooks           bool
+	WebhookRetryPeriod time.Duration
 }
 
 // StartWith runs orgd as setup says, over a new, migrated database at
@@ -118,6 +125,7 @@ func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 		t.Fatal(err)
 	}
 	limits := orgd.DefaultLimits()
+	limits.WebhookAllowPrivate = true
 	for _, o := range setup.Limits {
 		o(&limits)
 	}
@@ -143,18 +151,28 @@ func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 	}
 	svc := orgd.NewService(st, box, orgd.Options{Limits: limits, Tokens: setup.Tokens, Now: clock.Now, Log: log})
 	var workers *river.Workers
+	if setup.Sender != nil || setup.Webhooks {
+		workers = river.NewWorkers()
+	}
 	if setup.Sender != nil {
 		templates, err := mail.LoadTemplates("")
 		if err != nil {
 			t.Fatal(err)
 		}
-		workers = river.NewWorkers()
 		mail.NewWorker(svc, mail.WorkerOptions{Sender: setup.Sender, Templates: templates, PublicURL: publicURL,
 			RetryPeriod: retryPeriod, SendTimeout: sendTimeout, Log: log}).Register(workers)
 	}
+	var periodic []outbox.Periodic
+	if setup.Webhooks {
+		webhook.NewWorker(svc, webhook.Options{RetryPeriod: cmp.Or(setup.WebhookRetryPeriod, time.Hour), Timeout: 2 * time.Second,
+			AllowPrivate: limits.WebhookAllowPrivate, Log: log}).Register(workers)
+		webhook.NewExpiryWorker(svc, log).Register(workers)
+		periodic = []outbox.Periodic{webhook.ExpiryScan(100 * time.Millisecond)}
+	}
 	ob, err := outbox.New(st, outbox.Options{Workers: workers, Concurrency: 4, Log: log,
 		RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond,
-		JobTimeout: mail.JobTimeout(sendTimeout)})
+		JobTimeout: mail.JobTimeout(sendTimeout), Periodic: periodic, WriteUnworkedKinds: true,
+		Queues: []outbox.Queue{webhook.OutboxQueue(4)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,4 +339,26 @@ func (r *Response) Want(t testing.TB, status int) *Response {
 		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
 	}
 	return r
+}
+
+// WaitJobsDone waits, for up to 20 seconds, until the outbox has no job of
+// kind left to do: every one completed, cancelled or discarded.
+func (s *Server) WaitJobsDone(t testing.TB, kind string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		err := s.Store.DB().QueryRow(`SELECT COUNT(*) FROM river_job WHERE kind = $1
+			AND state NOT IN ('completed', 'cancelled', 'discarded')`, kind).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s jobs are still to do after 20 s", n, kind)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
