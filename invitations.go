@@ -81,7 +81,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 		if err != nil {
 			return err
 		}
-		if err := tx.LockOrganization(ctx, org.ID); err != nil {
+		if err := s.lockForLimits(ctx, tx, org); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -152,7 +152,7 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 				return err
 			}
 		}
-		if err := tx.LockOrganization(ctx, org.ID); err != nil {
+		if err := s.lockForLimits(ctx, tx, org); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -326,6 +326,19 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 		out = append(out, &IssuedInvitation{Invitation: inv, Token: token, Refreshed: refreshed})
 	}
 	return out, nil
+}
+
+// lockForLimits serialises the writers of an organization while a limit
+// counted in the database applies to it (the hourly invitation limit,
+// max_members), so that the counts hold across instances. Without such a
+// limit nothing needs counting: the unique index on open invitations keeps
+// concurrent creates for one address apart, and creates in one
+// organization run side by side.
+func (s *Service) lockForLimits(ctx context.Context, tx Tx, org *Organization) error {
+	if org.MaxMembers <= 0 && s.limits.InvitesPerHour <= 0 {
+		return nil
+	}
+	return tx.LockOrganization(ctx, org.ID)
 }
 
 // checkMemberLimit enforces max_members: members plus pending invitations.

@@ -86,8 +86,10 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 		if err != nil {
 			return err
 		}
-		if err := tx.LockOrganization(ctx, org.ID); err != nil {
-			return err
+		if org.MaxMembers > 0 {
+			if err := tx.LockOrganization(ctx, org.ID); err != nil {
+				return err
+			}
 		}
 		now := s.clock()
 		if org.MaxMembers > 0 {

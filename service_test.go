@@ -277,9 +277,21 @@ func TestConcurrentAcceptsMakeOneMembership(t *testing.T) {
 	})
 }
 
+// TestConcurrentCreatesForOneAddressMakeOneInvitation runs with the default
+// limits (the organization is locked) and with none (it is not: the unique
+// index on open invitations decides).
 func TestConcurrentCreatesForOneAddressMakeOneInvitation(t *testing.T) {
+	for name, limits := range map[string]func(*orgd.Limits){
+		"limited":   func(*orgd.Limits) {},
+		"unlimited": func(l *orgd.Limits) { l.InvitesPerHour, l.DefaultMaxMembers = 0, 0 },
+	} {
+		t.Run(name, func(t *testing.T) { concurrentCreates(t, limits) })
+	}
+}
+
+func concurrentCreates(t *testing.T, limits func(*orgd.Limits)) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		f := newFixture(t, url)
+		f := newFixture(t, url, limits)
 		var wg sync.WaitGroup
 		var ok atomic.Int32
 		errs := make(chan error, 8)
