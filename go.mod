@@ -14,6 +14,7 @@ require (
 	github.com/riverqueue/river/rivertype v0.51.1
 	golang.org/x/net v0.62.0
 	modernc.org/sqlite v1.62.0
+	pgregory.net/rapid v1.3.0
 )
 
 require (
