@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,7 @@ type Server struct {
 	Store *store.Store
 	Clock *Clock
 	HTTP  *http.Client
+	orgs  atomic.Int64 // organizations made by OwnedOrg
 }
 
 // Option changes the limits of a Server.
@@ -152,6 +154,26 @@ func (s *Server) Org(name, slug string) *orgd.Organization {
 	return org
 }
 
+// Unlimited lifts the hourly invitation limit and max_members, for tests
+// that issue invitations by the thousand.
+func Unlimited(l *orgd.Limits) { l.InvitesPerHour, l.DefaultMaxMembers = 0, 0 }
+
+// OwnedOrg creates an organization with a new key and owner as its owner.
+// It returns failures instead of failing the server's test, so that every
+// fuzz input or rapid case can have an organization of its own.
+func (s *Server) OwnedOrg(owner *orgd.User) (*orgd.Organization, error) {
+	ctx := context.Background()
+	n := s.orgs.Add(1)
+	org, err := s.Svc.CreateOrganization(ctx, orgd.SystemPrincipal, fmt.Sprintf("Org %d", n), fmt.Sprintf("org-%d", n))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Svc.AddMember(ctx, orgd.SystemPrincipal, org.ID, owner.ID, orgd.RoleOwner); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
 // Caller is a user with an API key.
 type Caller struct {
 	User *orgd.User
@@ -197,6 +219,18 @@ func (r *Response) JSON(t testing.TB, v any) {
 // ("" for none); body is marshalled to JSON unless it is a string or nil.
 func (s *Server) Request(method, path string, headers map[string]string, body any) *Response {
 	s.t.Helper()
+	resp, err := s.Do(method, path, headers, body)
+	s.must(err)
+	if err := resp.CheckJSON(); err != nil {
+		s.t.Errorf("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+// Do sends a request like Request, but returns a failure to send it or
+// read the answer instead of failing the server's test, for checks that
+// report elsewhere (a fuzz input's t, a rapid case).
+func (s *Server) Do(method, path string, headers map[string]string, body any) (*Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -206,11 +240,15 @@ func (s *Server) Request(method, path string, headers map[string]string, body an
 		rd = bytes.NewReader(b)
 	default:
 		data, err := json.Marshal(b)
-		s.must(err)
+		if err != nil {
+			return nil, err
+		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequest(method, s.URL+path, rd)
-	s.must(err)
+	if err != nil {
+		return nil, err
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -218,14 +256,24 @@ func (s *Server) Request(method, path string, headers map[string]string, body an
 		req.Header.Set(k, v)
 	}
 	resp, err := s.HTTP.Do(req)
-	s.must(err)
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	s.must(err)
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" && !(resp.StatusCode == http.StatusNoContent && len(data) == 0) {
-		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	if err != nil {
+		return nil, err
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// CheckJSON reports an answer that is not JSON: every answer is, but an
+// empty 204.
+func (r *Response) CheckJSON() error {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !(r.Status == http.StatusNoContent && len(r.Body) == 0) {
+		return fmt.Errorf("status %d with Content-Type %q, want application/json", r.Status, ct)
+	}
+	return nil
 }
 
 // Elastic sends a request with `Authorization: ApiKey <key>` (none if key is "").
