@@ -183,12 +183,24 @@ type Caller struct {
 // User creates a user and an API key for it.
 func (s *Server) User(email string, platformAdmin bool) *Caller {
 	s.t.Helper()
+	c, err := s.NewCaller(email, platformAdmin)
+	s.must(err)
+	return c
+}
+
+// NewCaller is User returning its failure, for checks that report
+// elsewhere than the server's test.
+func (s *Server) NewCaller(email string, platformAdmin bool) (*Caller, error) {
 	ctx := context.Background()
 	u, err := s.Svc.CreateUser(ctx, orgd.SystemPrincipal, email, "", platformAdmin)
-	s.must(err)
+	if err != nil {
+		return nil, err
+	}
 	k, err := s.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", time.Time{})
-	s.must(err)
-	return &Caller{User: u, Key: k.Secret}
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{User: u, Key: k.Secret}, nil
 }
 
 // Member creates a user with a key and makes it a member of org with role.
