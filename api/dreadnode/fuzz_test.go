@@ -44,7 +44,7 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 // request's path with %s for the organization's key.
 func (w *fuzzWorld) send(t *testing.T, caller *apitest.Caller, method, path string, body []byte) (*orgd.Organization, *apitest.Response) {
 	t.Helper()
-	org, err := w.srv.OwnedOrg(w.owner.User)
+	org, err := w.srv.OwnedOrg(w.owner.User.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func FuzzRespondBody(f *testing.F) {
 	}
 	w := newFuzzWorld(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		org, err := w.srv.OwnedOrg(w.owner.User)
+		org, err := w.srv.OwnedOrg(w.owner.User.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

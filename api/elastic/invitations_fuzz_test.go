@@ -49,7 +49,7 @@ func FuzzCreateInvitationsBody(f *testing.F) {
 	owner := srv.User("owner@fuzz.test", false)
 	limits := srv.Svc.Limits()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		org, err := srv.OwnedOrg(owner.User)
+		org, err := srv.OwnedOrg(owner.User.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -158,17 +158,17 @@ func (s *Server) Org(name, slug string) *orgd.Organization {
 // that issue invitations by the thousand.
 func Unlimited(l *orgd.Limits) { l.InvitesPerHour, l.DefaultMaxMembers = 0, 0 }
 
-// OwnedOrg creates an organization with a new key and owner as its owner.
-// It returns failures instead of failing the server's test, so that every
-// fuzz input or rapid case can have an organization of its own.
-func (s *Server) OwnedOrg(owner *orgd.User) (*orgd.Organization, error) {
+// OwnedOrg creates an organization with a new key and the user ownerID as
+// its owner. It returns failures instead of failing the server's test, so
+// that every fuzz input or rapid case can have an organization of its own.
+func (s *Server) OwnedOrg(ownerID string) (*orgd.Organization, error) {
 	ctx := context.Background()
 	n := s.orgs.Add(1)
 	org, err := s.Svc.CreateOrganization(ctx, orgd.SystemPrincipal, fmt.Sprintf("Org %d", n), fmt.Sprintf("org-%d", n))
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Svc.AddMember(ctx, orgd.SystemPrincipal, org.ID, owner.ID, orgd.RoleOwner); err != nil {
+	if _, err := s.Svc.AddMember(ctx, orgd.SystemPrincipal, org.ID, ownerID, orgd.RoleOwner); err != nil {
 		return nil, err
 	}
 	return org, nil
