@@ -245,6 +245,17 @@ func retryAfter(wait time.Duration) string {
 	return strconv.Itoa(int((wait + time.Second - 1) / time.Second))
 }
 
+// read GETs path as caller and, if the answer is the success the model
+// wants (want), decodes it into v and reports true.
+func (c *testCase) read(t *rapid.T, surface string, caller *person, path string, want outcome, v any) bool {
+	r := c.call(t, surface, caller, "GET", path, nil)
+	if ok, _ := expect(t, surface, r, 200, want); !ok {
+		return false
+	}
+	decode(t, r, v)
+	return true
+}
+
 func decode(t *rapid.T, r *apitest.Response, v any) {
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
@@ -301,7 +312,7 @@ func (c *testCase) elasticInvite(t *rapid.T) {
 // does not show) from the slug list: an address has one open invitation.
 func (c *testCase) learnIDs(t *rapid.T) {
 	var list []dreadnode.Invitation
-	decode(t, c.call(t, "slug", c.anOwner(), "GET", "/api/v1/org/"+c.org.Slug+"/invitations?status=pending,expired", nil), &list)
+	c.read(t, "slug", c.anOwner(), "/api/v1/org/"+c.org.Slug+"/invitations?status=pending,expired", success, &list)
 	for _, inv := range c.m.invs {
 		if inv.id != "" {
 			continue
@@ -341,24 +352,26 @@ func (c *testCase) slugInvite(t *rapid.T) {
 	if ok, _ := expect(t, "slug", r, 200, want); !ok {
 		return
 	}
-	var got dreadnode.Invitation
-	decode(t, r, &got)
-	inv := issued[0]
-	inv.id = got.ID
-	c.takeLink(t, inv, got, sendEmail)
-	if diff := cmp.Diff(slugInvitation(inv, c.m.now), slugView(got)); diff != "" {
-		t.Fatalf("created invitation (-model +server):\n%s", diff)
-	}
+	c.checkIssued(t, r, issued[0], sendEmail)
 }
 
-// takeLink learns a new token from the accept link of an answer made with
-// send_email false.
-func (c *testCase) takeLink(t *rapid.T, inv *invitation, got dreadnode.Invitation, sendEmail bool) {
+// checkIssued checks the answer to a slug invite or resend against the
+// invitation the model issued, learning its id and, from the accept link
+// of an answer made with send_email false, its token.
+func (c *testCase) checkIssued(t *rapid.T, r *apitest.Response, inv *invitation, sendEmail bool) {
+	var got dreadnode.Invitation
+	decode(t, r, &got)
+	if inv.id == "" {
+		inv.id = got.ID
+	}
 	token, ok := strings.CutPrefix(got.AcceptURL, apitest.PublicURL+"/invitations/")
 	if ok == sendEmail || ok && token == "" {
 		t.Fatalf("send_email %v, accept_url %q", sendEmail, got.AcceptURL)
 	}
 	inv.token = token
+	if diff := cmp.Diff(slugInvitation(inv, c.m.now), slugView(got)); diff != "" {
+		t.Fatalf("issued invitation (-model +server):\n%s", diff)
+	}
 }
 
 func (c *testCase) acceptByToken(t *rapid.T) {
@@ -405,14 +418,8 @@ func (c *testCase) resend(t *rapid.T) {
 	sendEmail := rapid.Bool().Draw(t, "send_email")
 	r := c.call(t, "slug", caller, "POST", "/api/v1/org/"+c.org.Slug+"/invitations/"+id+"/resend", map[string]bool{"send_email": sendEmail})
 	inv, want := c.m.resend(caller, id, sendEmail)
-	if ok, _ := expect(t, "slug", r, 200, want); !ok {
-		return
-	}
-	var got dreadnode.Invitation
-	decode(t, r, &got)
-	c.takeLink(t, inv, got, sendEmail)
-	if diff := cmp.Diff(slugInvitation(inv, c.m.now), slugView(got)); diff != "" {
-		t.Fatalf("resent invitation (-model +server):\n%s", diff)
+	if ok, _ := expect(t, "slug", r, 200, want); ok {
+		c.checkIssued(t, r, inv, sendEmail)
 	}
 }
 
@@ -493,12 +500,10 @@ func (c *testCase) invitePolicy(t *rapid.T) {
 func (c *testCase) getOrganization(t *rapid.T) {
 	caller := c.drawUser(t, "caller")
 	role, want := c.m.access(caller, false)
-	r := c.call(t, "slug", caller, "GET", "/api/v1/org/"+c.org.Slug, nil)
-	if ok, _ := expect(t, "slug", r, 200, want); !ok {
+	var got dreadnode.Organization
+	if !c.read(t, "slug", caller, "/api/v1/org/"+c.org.Slug, want, &got) {
 		return
 	}
-	var got dreadnode.Organization
-	decode(t, r, &got)
 	var owners, wantOwners []string
 	for _, o := range got.Owners {
 		owners = append(owners, o.UserID)
@@ -543,7 +548,7 @@ func (c *testCase) listMembers(t *rapid.T) {
 func (c *testCase) myInvitations(t *rapid.T) {
 	who := c.drawUser(t, "invitee")
 	var got []dreadnode.Invitation
-	decode(t, c.call(t, "slug", who, "GET", "/api/v1/invitations/me", nil), &got)
+	c.read(t, "slug", who, "/api/v1/invitations/me", success, &got)
 	var ids []string
 	for _, inv := range got {
 		ids = append(ids, inv.ID)
@@ -556,15 +561,13 @@ func (c *testCase) myInvitations(t *rapid.T) {
 func (c *testCase) invitationByToken(t *rapid.T) {
 	who := c.drawUser(t, "caller")
 	token := c.drawToken(t, "token")
-	r := c.call(t, "elastic", who, "GET", "/api/v1/organizations/invitations/"+url.PathEscape(token), nil)
 	inv := c.m.byToken(token)
 	want := success
 	if inv == nil || inv.status == revoked {
 		want = notFound(orgd.CodeInviteNotFound)
 	}
-	if ok, _ := expect(t, "elastic", r, 200, want); ok {
-		var got elastic.OrganizationInvitation
-		decode(t, r, &got)
+	var got elastic.OrganizationInvitation
+	if c.read(t, "elastic", who, "/api/v1/organizations/invitations/"+url.PathEscape(token), want, &got) {
 		if got.Token != token || orgd.NormalizeEmail(got.Email) != inv.norm || got.Expired != (inv.state(c.m.now) == "expired") ||
 			(got.AcceptedAt != "") != (inv.status == accepted) {
 			t.Fatalf("invitation %+v, the model's %+v", got, inv)
@@ -609,12 +612,10 @@ func deref(s *string) string {
 }
 
 func (c *testCase) checkSlugInvitations(t *rapid.T, caller *person, status string, want outcome) {
-	r := c.call(t, "slug", caller, "GET", "/api/v1/org/"+c.org.Slug+"/invitations?status="+status, nil)
-	if ok, _ := expect(t, "slug", r, 200, want); !ok {
+	var list []dreadnode.Invitation
+	if !c.read(t, "slug", caller, "/api/v1/org/"+c.org.Slug+"/invitations?status="+status, want, &list) {
 		return
 	}
-	var list []dreadnode.Invitation
-	decode(t, r, &list)
 	var got, model []slugInv
 	for i, inv := range list {
 		got = append(got, slugView(inv))
@@ -666,12 +667,10 @@ func orgRoles(ra elastic.RoleAssignments) roles {
 }
 
 func (c *testCase) checkElasticInvitations(t *rapid.T, caller *person, want outcome) {
-	r := c.call(t, "elastic", caller, "GET", "/api/v1/organizations/"+c.org.ID+"/invitations", nil)
-	if ok, _ := expect(t, "elastic", r, 200, want); !ok {
+	var list elastic.OrganizationInvitations
+	if !c.read(t, "elastic", caller, "/api/v1/organizations/"+c.org.ID+"/invitations", want, &list) {
 		return
 	}
-	var list elastic.OrganizationInvitations
-	decode(t, r, &list)
 	got := map[string]elasticInv{}
 	for _, inv := range list.Invitations {
 		got[orgd.NormalizeEmail(inv.Email)] = elasticView(inv)
@@ -693,18 +692,12 @@ func (c *testCase) checkElasticInvitations(t *rapid.T, caller *person, want outc
 }
 
 func (c *testCase) checkMembers(t *rapid.T, caller *person, surface string, want outcome) {
-	path := "/api/v1/org/" + c.org.Slug + "/members"
-	if surface == "elastic" {
-		path = "/api/v1/organizations/" + c.org.ID + "/members"
-	}
-	r := c.call(t, surface, caller, "GET", path, nil)
-	if ok, _ := expect(t, surface, r, 200, want); !ok {
-		return
-	}
 	got, model := map[string]string{}, map[string]string{}
 	if surface == "elastic" {
 		var list elastic.OrganizationMemberships
-		decode(t, r, &list)
+		if !c.read(t, surface, caller, "/api/v1/organizations/"+c.org.ID+"/members", want, &list) {
+			return
+		}
 		for _, m := range list.Members {
 			got[m.UserID] = fmt.Sprint(orgRoles(m.RoleAssignments), " since ", m.MemberSince)
 		}
@@ -713,7 +706,9 @@ func (c *testCase) checkMembers(t *rapid.T, caller *person, surface string, want
 		}
 	} else {
 		var list []dreadnode.Member
-		decode(t, r, &list)
+		if !c.read(t, surface, caller, "/api/v1/org/"+c.org.Slug+"/members", want, &list) {
+			return
+		}
 		for _, m := range list {
 			got[m.UserID] = m.Role + " since " + m.JoinedAt
 		}
