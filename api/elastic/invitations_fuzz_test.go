@@ -57,6 +57,9 @@ func FuzzCreateInvitationsBody(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := r.CheckJSON(); err != nil {
+			t.Fatalf("body %q: %v", body, err)
+		}
 		want, req := judgeCreate(body, org.ID, owner.User.EmailNorm, limits)
 		if r.Status != want.status {
 			t.Fatalf("body %q: status %d, want %d (%s); answer %s", body, r.Status, want.status, want.codes, r.Body)
