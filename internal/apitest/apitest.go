@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,7 +54,6 @@ type Server struct {
 	Store *store.Store
 	Clock *Clock
 	HTTP  *http.Client
-	orgs  atomic.Int64 // organizations made by OwnedOrg
 }
 
 // Option changes the limits of a Server.
@@ -163,8 +164,10 @@ func Unlimited(l *orgd.Limits) { l.InvitesPerHour, l.DefaultMaxMembers = 0, 0 }
 // that every fuzz input or rapid case can have an organization of its own.
 func (s *Server) OwnedOrg(ownerID string) (*orgd.Organization, error) {
 	ctx := context.Background()
-	n := s.orgs.Add(1)
-	org, err := s.Svc.CreateOrganization(ctx, orgd.SystemPrincipal, fmt.Sprintf("Org %d", n), fmt.Sprintf("org-%d", n))
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	key := "org-" + hex.EncodeToString(b[:])
+	org, err := s.Svc.CreateOrganization(ctx, orgd.SystemPrincipal, key, key)
 	if err != nil {
 		return nil, err
 	}
