@@ -48,7 +48,13 @@ func ParseEmail(s string) (Email, error) {
 	if err != nil {
 		return Email{}, err
 	}
-	return Email{Address: addr, Norm: strings.ToLower(local) + "@" + asciiDomain}, nil
+	norm := strings.ToLower(local) + "@" + asciiDomain
+	if len(norm) > maxEmailLength {
+		// An internationalized domain is longer in its ASCII form, which
+		// is what the limit is about.
+		return Email{}, errors.New("the address is longer than 254 characters once its domain is in ASCII form")
+	}
+	return Email{Address: addr, Norm: norm}, nil
 }
 
 // NormalizeEmail returns the comparison form of an address that may not be

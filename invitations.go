@@ -43,13 +43,15 @@ type issuePlan struct {
 // CreateInvitations creates or refreshes invitations, all or none. Addresses
 // are trimmed, validated strictly and de-duplicated case-insensitively.
 // Organization owners and admins (and platform administrators) may; only
-// owners may invite owners.
+// owners may invite owners or refresh invitations for owners.
 //
 // Errors, one per bad address where that applies: organization.invitation_invalid_email,
 // organization.user_organization_already_belongs, organization.invitation_already_exists
 // (an open invitation within the refresh cooldown, or any open one without
-// RefreshExisting), organization.invitation_domain_not_allowed; and for the
-// request: organization.user_organization_does_not_belong (the sender is
+// RefreshExisting), organization.invitation_domain_not_allowed,
+// role_assignments.unauthorized_role_assignments (refreshing an owner's
+// invitation without being an owner); and for the request:
+// organization.user_organization_does_not_belong (the sender is
 // outside the organization), organization.invalid_access,
 // role_assignments.unauthorized_role_assignments, organization.invitation_invalid_expiry,
 // organization.member_limit_exceeded, organization.invitations_rate_limit_exceeded.
@@ -100,7 +102,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 				continue
 			}
 			seen[addr.Norm] = true
-			plan, err := s.planInvitation(ctx, tx, org, addr, req.RefreshExisting, now)
+			plan, err := s.planInvitation(ctx, tx, org, callerRole(p, m), addr, req.RefreshExisting, now)
 			if e, ok := err.(*Error); ok {
 				e.Field, e.Value = field, raw
 				bad = append(bad, e)
@@ -207,9 +209,10 @@ func errRolesForbidden(msg string) *Error {
 	return &Error{Kind: KindForbidden, Code: CodeRolesForbidden, Message: msg}
 }
 
-// planInvitation decides what inviting one address means: a new invitation,
-// a refresh, or an error that names the address.
-func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, addr Email, refresh bool, now time.Time) (issuePlan, error) {
+// planInvitation decides what inviting one address means for a caller
+// acting with role: a new invitation, a refresh, or an error that names the
+// address.
+func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, role Role, addr Email, refresh bool, now time.Time) (issuePlan, error) {
 	if err := checkInviteDomain(org, addr); err != nil {
 		return issuePlan{}, err
 	}
@@ -232,6 +235,11 @@ func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, 
 	if !refresh {
 		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeInviteExists,
 			Message: "Invitation already sent: an open invitation exists for this address; resend it instead."}
+	}
+	if !mayGrant(role, inv.Roles.TopRole(org.ID)) {
+		// A refresh replaces the invitation's roles and token: like a
+		// resend or a revoke, only an owner may do that to an owner's.
+		return issuePlan{}, errRolesForbidden("Only owners may refresh invitations for owners.")
 	}
 	if err := s.checkCooldown(inv, now); err != nil {
 		return issuePlan{}, err

@@ -1,6 +1,7 @@
 package orgd
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -240,7 +241,7 @@ func (ra RoleAssignments) Canonical() RoleAssignments {
 	slices.SortFunc(out.Platform, func(a, b PlatformRoleAssignment) int { return strings.Compare(a.RoleID, b.RoleID) })
 	out.Platform = slices.Compact(out.Platform)
 	slices.SortFunc(out.Organization, func(a, b OrgRoleAssignment) int {
-		return strings.Compare(a.OrganizationID+"\x00"+a.RoleID, b.OrganizationID+"\x00"+b.RoleID)
+		return cmp.Or(strings.Compare(a.OrganizationID, b.OrganizationID), strings.Compare(a.RoleID, b.RoleID))
 	})
 	out.Organization = slices.Compact(out.Organization)
 	for _, s := range out.scopedLists() {
@@ -249,8 +250,8 @@ func (ra RoleAssignments) Canonical() RoleAssignments {
 			a.ResourceIDs = sortedSet(a.ResourceIDs)
 			a.ApplicationRoles = sortedSet(a.ApplicationRoles)
 		}
-		slices.SortFunc(*s.list, func(a, b ScopedRoleAssignment) int { return strings.Compare(a.key(), b.key()) })
-		*s.list = slices.CompactFunc(*s.list, func(a, b ScopedRoleAssignment) bool { return a.key() == b.key() })
+		slices.SortFunc(*s.list, compareScoped)
+		*s.list = slices.CompactFunc(*s.list, func(a, b ScopedRoleAssignment) bool { return compareScoped(a, b) == 0 })
 	}
 	return out.nilEmpty()
 }
@@ -271,8 +272,17 @@ func (ra RoleAssignments) nilEmpty() RoleAssignments {
 	return ra
 }
 
-func (a ScopedRoleAssignment) key() string {
-	return strings.Join([]string{a.OrganizationID, a.RoleID, fmt.Sprint(a.All), strings.Join(a.ResourceIDs, ","), strings.Join(a.ApplicationRoles, ",")}, "\x00")
+// compareScoped orders scoped assignments field by field, so that two
+// compare equal only when they are the same (ids may hold any character).
+func compareScoped(a, b ScopedRoleAssignment) int {
+	all := func(a ScopedRoleAssignment) int {
+		if a.All {
+			return 1
+		}
+		return 0
+	}
+	return cmp.Or(strings.Compare(a.OrganizationID, b.OrganizationID), strings.Compare(a.RoleID, b.RoleID), cmp.Compare(all(a), all(b)),
+		slices.Compare(a.ResourceIDs, b.ResourceIDs), slices.Compare(a.ApplicationRoles, b.ApplicationRoles))
 }
 
 func sortedSet(s []string) []string {
@@ -308,7 +318,7 @@ func (ra RoleAssignments) Remove(del RoleAssignments) RoleAssignments {
 	for i, s := range out.scopedLists() {
 		gone := *dels[i].list
 		*s.list = slices.DeleteFunc(*s.list, func(a ScopedRoleAssignment) bool {
-			return slices.ContainsFunc(gone, func(b ScopedRoleAssignment) bool { return a.key() == b.key() })
+			return slices.ContainsFunc(gone, func(b ScopedRoleAssignment) bool { return compareScoped(a, b) == 0 })
 		})
 	}
 	return out.nilEmpty()

@@ -56,7 +56,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64,
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	if dec.More() {
+	// Only JSON white space may follow the value. (Decoder.More is no
+	// test: it reports false before a stray ']' or '}'.)
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeInvalidData, Field: "body", Message: "The request body holds more than one JSON value."}
 	}
 	return nil

@@ -7,7 +7,10 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -221,6 +224,28 @@ func (s *Server) Org(name, slug string) *orgd.Organization {
 	return org
 }
 
+// Unlimited lifts the hourly invitation limit and max_members, for tests
+// that issue invitations by the thousand.
+func Unlimited(l *orgd.Limits) { l.InvitesPerHour, l.DefaultMaxMembers = 0, 0 }
+
+// OwnedOrg creates an organization with a new key and the user ownerID as
+// its owner. It returns failures instead of failing the server's test, so
+// that every fuzz input or rapid case can have an organization of its own.
+func (s *Server) OwnedOrg(ownerID string) (*orgd.Organization, error) {
+	ctx := context.Background()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	key := "org-" + hex.EncodeToString(b[:])
+	org, err := s.Svc.CreateOrganization(ctx, orgd.SystemPrincipal, key, key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Svc.AddMember(ctx, orgd.SystemPrincipal, org.ID, ownerID, orgd.RoleOwner); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
 // Caller is a user with an API key.
 type Caller struct {
 	User *orgd.User
@@ -230,12 +255,24 @@ type Caller struct {
 // User creates a user and an API key for it.
 func (s *Server) User(email string, platformAdmin bool) *Caller {
 	s.t.Helper()
+	c, err := s.NewCaller(email, platformAdmin)
+	s.must(err)
+	return c
+}
+
+// NewCaller is User returning its failure, for checks that report
+// elsewhere than the server's test.
+func (s *Server) NewCaller(email string, platformAdmin bool) (*Caller, error) {
 	ctx := context.Background()
 	u, err := s.Svc.CreateUser(ctx, orgd.SystemPrincipal, email, "", platformAdmin)
-	s.must(err)
+	if err != nil {
+		return nil, err
+	}
 	k, err := s.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", time.Time{})
-	s.must(err)
-	return &Caller{User: u, Key: k.Secret}
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{User: u, Key: k.Secret}, nil
 }
 
 // Member creates a user with a key and makes it a member of org with role.
@@ -266,6 +303,18 @@ func (r *Response) JSON(t testing.TB, v any) {
 // ("" for none); body is marshalled to JSON unless it is a string or nil.
 func (s *Server) Request(method, path string, headers map[string]string, body any) *Response {
 	s.t.Helper()
+	resp, err := s.Do(method, path, headers, body)
+	s.must(err)
+	if err := resp.CheckJSON(); err != nil {
+		s.t.Errorf("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+// Do sends a request like Request, but returns a failure to send it or
+// read the answer instead of failing the server's test, for checks that
+// report elsewhere (a fuzz input's t, a rapid case).
+func (s *Server) Do(method, path string, headers map[string]string, body any) (*Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -275,38 +324,55 @@ func (s *Server) Request(method, path string, headers map[string]string, body an
 		rd = bytes.NewReader(b)
 	default:
 		data, err := json.Marshal(b)
-		s.must(err)
+		if err != nil {
+			return nil, err
+		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequest(method, s.URL+path, rd)
-	s.must(err)
+	if err != nil {
+		return nil, err
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	r := s.Send(s.t, req)
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !(r.Status == http.StatusNoContent && len(r.Body) == 0) {
-		s.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
-	}
-	return r
+	return s.do(req)
 }
 
 // Send sends req as it is and returns the answer, whatever its type; t is
 // the test that fails if the request cannot be made.
 func (s *Server) Send(t testing.TB, req *http.Request) *Response {
 	t.Helper()
-	resp, err := s.HTTP.Do(req)
+	r, err := s.do(req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+func (s *Server) do(req *http.Request) (*Response, error) {
+	resp, err := s.HTTP.Do(req)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// CheckJSON reports an answer that is not JSON: every answer is, but an
+// empty 204.
+func (r *Response) CheckJSON() error {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !(r.Status == http.StatusNoContent && len(r.Body) == 0) {
+		return fmt.Errorf("status %d with Content-Type %q, want application/json", r.Status, ct)
+	}
+	return nil
 }
 
 // Elastic sends a request with `Authorization: ApiKey <key>` (none if key is "").
