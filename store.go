@@ -13,6 +13,15 @@ type Store interface {
 	ReadTx(ctx context.Context, fn func(Tx) error) error
 	// WriteTx runs fn in one transaction and commits it if fn returns nil.
 	WriteTx(ctx context.Context, fn func(Tx) error) error
+	// Atomic runs fn in one write transaction and commits it if fn returns
+	// nil. Every ReadTx and WriteTx made with fn's ctx (or a context made
+	// from it) joins that transaction, a WriteTx as a savepoint that is
+	// rolled back alone if its function fails; so fn can run whole
+	// operations of the Service and still commit or roll back all of them
+	// at once. fn's ctx must not be used by several goroutines at once. A
+	// transaction aborted for a transient reason is run again from the
+	// start, fn included.
+	Atomic(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
 // Tx is the set of queries the rules need. Methods return ErrNotFound for a
