@@ -14,8 +14,9 @@ type Limits struct {
 	DefaultExpiry       time.Duration // expiry when the request names none
 	MinExpiry           time.Duration
 	MaxExpiry           time.Duration
-	DefaultMaxMembers   int  // max_members of new organizations; 0: no limit
-	AcceptAnyEmail      bool // accept by token whatever the caller's address
+	DefaultMaxMembers   int           // max_members of new organizations; 0: no limit
+	AcceptAnyEmail      bool          // accept by token whatever the caller's address
+	IdempotencyTTL      time.Duration // how long the answer to a request with an idempotency key is kept
 }
 
 // DefaultLimits are the limits of a server started without options.
@@ -28,6 +29,7 @@ func DefaultLimits() Limits {
 		MinExpiry:           time.Hour,
 		MaxExpiry:           30 * 24 * time.Hour,
 		DefaultMaxMembers:   500,
+		IdempotencyTTL:      DefaultIdempotencyTTL,
 	}
 }
 
@@ -39,6 +41,8 @@ type Service struct {
 	limits Limits
 	now    func() time.Time
 	log    *slog.Logger
+
+	idempotency inflight
 }
 
 // Options configure a Service. Now and Log have defaults.

@@ -391,12 +391,20 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 		f := newFixture(t, url)
 		issued := must(f.invite(f.owner, "a@x.test", "b@x.test"))
 		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
-		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):]}
+		// A stored answer holds a key too.
+		answer, _, err := f.svc.Idempotent(f.ctx, f.owner, "k", "fp", func(ctx context.Context) ([]byte, bool) {
+			k := must(f.svc.CreateAPIKey(ctx, f.owner, f.owner.User.ID, "retried", time.Time{}))
+			return []byte(k.Secret), true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):], string(answer)}
 		for _, inv := range issued {
 			secrets = append(secrets, inv.Token)
 		}
 		db := f.store.DB()
-		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations"}
+		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations", "idempotency_keys"}
 		for _, table := range tables {
 			rows, err := db.Query("SELECT * FROM " + table)
 			if err != nil {

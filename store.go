@@ -91,6 +91,19 @@ type Tx interface {
 	// invitation issued after since.
 	NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error)
 
+	// LockIdempotencyKey locks a user's idempotency key until the
+	// transaction ends and reports whether it got the lock: false if
+	// another transaction holds it. Where a write transaction already
+	// excludes all others (SQLite), it always gets it.
+	LockIdempotencyKey(ctx context.Context, userID, keyHash string) (bool, error)
+	// IdempotencyRecord returns the record of a user's key, expired or not.
+	IdempotencyRecord(ctx context.Context, userID, keyHash string) (*IdempotencyRecord, error)
+	// SaveIdempotencyRecord stores a record, replacing an expired record of
+	// the same key; ErrConflict if one that has not expired exists.
+	SaveIdempotencyRecord(ctx context.Context, rec *IdempotencyRecord) error
+	// DeleteExpiredIdempotencyRecords deletes the records expired at now.
+	DeleteExpiredIdempotencyRecords(ctx context.Context, now time.Time) (int, error)
+
 	InsertAuditEvent(ctx context.Context, ev *AuditEvent) error
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
 	// names no event.

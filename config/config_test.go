@@ -103,6 +103,7 @@ var badValues = map[string]string{
 	"auth-failure-burst":       "0",
 	"auth-failures-per-minute": "fast",
 	"trusted-proxies":          "10.0.0.0/33",
+	"idempotency-ttl":          "0s",
 }
 
 func TestValidationErrorsNameTheOption(t *testing.T) {

@@ -355,7 +355,11 @@ type dialect struct {
 	engine Engine
 	// lockOrg locks an organization's row until the transaction ends; empty
 	// where the transaction already excludes other writers (SQLite).
-	lockOrg   string
+	lockOrg string
+	// tryLock takes a lock on a number until the transaction ends, or
+	// reports that another transaction holds it; empty where the
+	// transaction already excludes other writers (SQLite).
+	tryLock   string
 	unique    func(error) bool
 	transient func(error) bool
 }
@@ -363,6 +367,7 @@ type dialect struct {
 var postgresDialect = dialect{
 	engine:  Postgres,
 	lockOrg: `SELECT id FROM organizations WHERE id = $1 FOR UPDATE`,
+	tryLock: `SELECT pg_try_advisory_xact_lock($1)`,
 	unique: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
