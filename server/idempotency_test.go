@@ -223,6 +223,10 @@ func wantIdemError(t *testing.T, rt postRoute, r *apitest.Response, status int, 
 	r.JSON(t, &env)
 	if env.Code != status || env.Type != dreadnode.ErrorTypes()[status] || len(env.Errors) == 0 || env.Errors[0].Type != code {
 		t.Errorf("%s: %s, want an envelope of %d with type %s", rt, r.Body, status, code)
+		return
+	}
+	if code == orgd.CodeIdempotencyKey && fmt.Sprint(env.Errors[0].Loc) != "[header Idempotency-Key]" {
+		t.Errorf("%s: loc %v, want [header Idempotency-Key]", rt, env.Errors[0].Loc)
 	}
 }
 
