@@ -2,7 +2,6 @@ package orgd_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -406,29 +405,16 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 		db := f.store.DB()
 		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations", "idempotency_keys"}
 		for _, table := range tables {
-			rows, err := db.Query("SELECT * FROM " + table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]sql.RawBytes, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for i, v := range vals {
+			cols, rows := testdb.Rows(t, db, "SELECT * FROM "+table)
+			for _, row := range rows {
+				for i, v := range row {
 					for _, s := range secrets {
-						if strings.Contains(string(v), s) {
+						if strings.Contains(v, s) {
 							t.Errorf("%s.%s holds a secret in clear", table, cols[i])
 						}
 					}
 				}
 			}
-			rows.Close()
 		}
 		// The sealed copy does not open without the server key.
 		other, _ := orgd.NewBox([]byte(strings.Repeat("k", orgd.KeySize)))

@@ -62,23 +62,19 @@ func WriteError(log *slog.Logger, writeErr ErrorWriter, w http.ResponseWriter, r
 	writeErr(w, r, e)
 }
 
-// CodeStatus is the status of the codes that have the same status on
-// every surface, whatever their kind; 0 for the others.
-func CodeStatus(e *orgd.Error) int {
-	switch e.Code {
-	case orgd.CodeBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case orgd.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case orgd.CodeIdempotencyKey:
-		return http.StatusBadRequest
-	case orgd.CodeIdempotencyReused:
-		return http.StatusUnprocessableEntity
-	case orgd.CodeIdempotencyInUse:
-		return http.StatusConflict
-	}
-	return 0
+// codeStatuses are the codes that have the same status on every surface,
+// whatever their kind.
+var codeStatuses = map[string]int{
+	orgd.CodeBodyTooLarge:      http.StatusRequestEntityTooLarge,
+	orgd.CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
+	orgd.CodeIdempotencyKey:    http.StatusBadRequest,
+	orgd.CodeIdempotencyReused: http.StatusUnprocessableEntity,
+	orgd.CodeIdempotencyInUse:  http.StatusConflict,
 }
+
+// CodeStatus is the status of a code that has the same status on every
+// surface, whatever its kind; 0 for the others.
+func CodeStatus(e *orgd.Error) int { return codeStatuses[e.Code] }
 
 // Status is the HTTP status of a domain error by its kind (and the codes
 // of CodeStatus). A surface departs from it only where its dialect does.

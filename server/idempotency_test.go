@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,9 +77,9 @@ func (w *idemWorld) invite(t *testing.T, address string) *orgd.IssuedInvitation 
 	return issued[0]
 }
 
-// scenarios make each POST operation succeed, on fresh state at each call.
-// Every POST operation needs one: TestEveryPOSTHasAScenario says so.
-var scenarios = map[string]func(t *testing.T, w *idemWorld) keyed{
+// scenarios hold the scenario of each POST operation. Every POST operation
+// needs one: TestEveryPOSTHasAScenario says so.
+var scenarios = map[string]scenario{
 	"elastic create-organization-invitations": func(t *testing.T, w *idemWorld) keyed {
 		return keyed{w.owner, "/api/v1/organizations/" + w.org.ID + "/invitations",
 			`{"emails":["` + w.fresh("new") + `"]}`, `{"emails":["` + w.fresh("other") + `"]}`}
@@ -120,6 +119,27 @@ var scenarios = map[string]func(t *testing.T, w *idemWorld) keyed{
 	},
 }
 
+// scenario makes a POST operation succeed, on fresh state at each call.
+type scenario func(t *testing.T, w *idemWorld) keyed
+
+// eachPOST runs test on every engine, over one server with an organization,
+// its owner and an administrator, as a subtest for every POST operation
+// that has a scenario (TestEveryPOSTHasAScenario reports those without);
+// i numbers the operations.
+func eachPOST(t *testing.T, test func(t *testing.T, w *idemWorld, i int, rt postRoute, setup scenario)) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		srv := apitest.Start(t, url)
+		org := srv.Org("Acme", "acme")
+		w := &idemWorld{srv: srv, org: org, owner: srv.Member(org, "owner@acme.test", orgd.RoleOwner),
+			admin: srv.Member(org, "admin@acme.test", orgd.RoleOrgAdmin)}
+		for i, rt := range postRoutes() {
+			if setup := scenarios[rt.String()]; setup != nil {
+				t.Run(rt.String(), func(t *testing.T) { test(t, w, i, rt, setup) })
+			}
+		}
+	})
+}
+
 func TestEveryPOSTHasAScenario(t *testing.T) {
 	for _, rt := range postRoutes() {
 		if scenarios[rt.String()] == nil {
@@ -157,29 +177,16 @@ func state(t *testing.T, srv *apitest.Server) string {
 	t.Helper()
 	var b strings.Builder
 	for _, table := range []string{"organizations", "users", "api_keys", "memberships", "invitations", "audit_events"} {
-		rows, err := srv.Store.DB().Query("SELECT * FROM " + table + " ORDER BY 1, 2")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]sql.RawBytes, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		cols, rows := testdb.Rows(t, srv.Store.DB(), "SELECT * FROM "+table+" ORDER BY 1, 2")
+		for _, row := range rows {
 			fmt.Fprintf(&b, "%s:", table)
-			for i, v := range vals {
+			for i, v := range row {
 				if cols[i] != "last_used_at" {
 					fmt.Fprintf(&b, " %s=%s", cols[i], v)
 				}
 			}
 			b.WriteString("\n")
 		}
-		rows.Close()
 	}
 	fmt.Fprintf(&b, "river_job: %d\n", count(t, srv, "river_job"))
 	return b.String()
@@ -254,90 +261,79 @@ func replayed(r *apitest.Response) bool { return r.Header.Get("Idempotent-Replay
 // running request is refused; an expired key is new; without the header
 // requests run as before.
 func TestIdempotencyKeyOnEveryPOST(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, url string) {
-		srv := apitest.Start(t, url)
-		org := srv.Org("Acme", "acme")
-		w := &idemWorld{srv: srv, org: org, owner: srv.Member(org, "owner@acme.test", orgd.RoleOwner),
-			admin: srv.Member(org, "admin@acme.test", orgd.RoleOrgAdmin)}
-		for i, rt := range postRoutes() {
-			scenario := scenarios[rt.String()]
-			if scenario == nil {
-				continue // TestEveryPOSTHasAScenario reports it
-			}
-			t.Run(rt.String(), func(t *testing.T) {
-				q := scenario(t, w)
-				send := func(body string, keys ...string) *apitest.Response {
-					t.Helper()
-					return w.send(t, rt, q.caller, q.path, body, keys...)
-				}
-				key := fmt.Sprintf("key-%d", i)
+	eachPOST(t, func(t *testing.T, w *idemWorld, i int, rt postRoute, setup scenario) {
+		srv := w.srv
+		q := setup(t, w)
+		send := func(body string, keys ...string) *apitest.Response {
+			t.Helper()
+			return w.send(t, rt, q.caller, q.path, body, keys...)
+		}
+		key := fmt.Sprintf("key-%d", i)
 
-				before := state(t, srv)
-				for _, bad := range [][]string{{""}, {strings.Repeat("k", 256)}, {"ключ"}, {"tab\there"}, {`"unclosed`}, {`"a"b"`}, {"one", "two"}} {
-					wantIdemError(t, rt, send(q.body, bad...), http.StatusBadRequest, orgd.CodeIdempotencyKey)
-				}
-				wantUnchanged(t, srv, before, "a bad Idempotency-Key")
+		before := state(t, srv)
+		for _, bad := range [][]string{{""}, {strings.Repeat("k", 256)}, {"ключ"}, {"tab\there"}, {`"unclosed`}, {`"a"b"`}, {"one", "two"}} {
+			wantIdemError(t, rt, send(q.body, bad...), http.StatusBadRequest, orgd.CodeIdempotencyKey)
+		}
+		wantUnchanged(t, srv, before, "a bad Idempotency-Key")
 
-				first := send(q.body, key)
-				if first.Status >= 300 || replayed(first) {
-					t.Fatalf("first request: %d %s (replayed %v)", first.Status, first.Body, replayed(first))
-				}
-				after := state(t, srv)
-				if after == before {
-					t.Fatal("the first request changed nothing")
-				}
-				again := send(q.body, key)
-				sameAnswer(t, "the retry", again, first)
-				if !replayed(again) {
-					t.Error("the retry is not marked Idempotent-Replayed")
-				}
-				// The quoted form of the IETF draft is the same key.
-				sameAnswer(t, "the retry with the quoted key", send(q.body, `"`+key+`"`), first)
-				wantUnchanged(t, srv, after, "the retries")
+		first := send(q.body, key)
+		if first.Status >= 300 || replayed(first) {
+			t.Fatalf("first request: %d %s (replayed %v)", first.Status, first.Body, replayed(first))
+		}
+		after := state(t, srv)
+		if after == before {
+			t.Fatal("the first request changed nothing")
+		}
+		again := send(q.body, key)
+		sameAnswer(t, "the retry", again, first)
+		if !replayed(again) {
+			t.Error("the retry is not marked Idempotent-Replayed")
+		}
+		// The quoted form of the IETF draft is the same key.
+		sameAnswer(t, "the retry with the quoted key", send(q.body, `"`+key+`"`), first)
+		wantUnchanged(t, srv, after, "the retries")
 
-				wantIdemError(t, rt, send(q.other, key), http.StatusUnprocessableEntity, orgd.CodeIdempotencyReused)
-				wantUnchanged(t, srv, after, "the key with another request")
+		wantIdemError(t, rt, send(q.other, key), http.StatusUnprocessableEntity, orgd.CodeIdempotencyReused)
+		wantUnchanged(t, srv, after, "the key with another request")
 
-				// The same key of another user is another key: it runs.
-				if r := w.send(t, rt, w.admin, q.path, q.body, key); replayed(r) || r.Status == http.StatusUnprocessableEntity {
-					t.Errorf("another user's request with the key: %d %s (replayed %v)", r.Status, r.Body, replayed(r))
-				}
+		// The same key of another user is another key: it runs.
+		if r := w.send(t, rt, w.admin, q.path, q.body, key); replayed(r) || r.Status == http.StatusUnprocessableEntity {
+			t.Errorf("another user's request with the key: %d %s (replayed %v)", r.Status, r.Body, replayed(r))
+		}
 
-				// While a request with a key runs, another with it is refused.
-				if t.Failed() {
-					return // the request below would wait for the held key's transaction
-				}
-				// The held key keeps SQLite's one writer busy: let the
-				// caller's key record its use now, so that the request
-				// below has nothing to write before it is refused.
-				srv.Clock.Advance(2 * time.Minute)
-				srv.Slug("GET", "/api/v1/user", q.caller.Key, nil).Want(t, http.StatusOK)
-				held := key + "-held"
-				started, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-				go func() {
-					defer close(done)
-					srv.Svc.Idempotent(context.Background(), &orgd.Principal{User: q.caller.User}, held, "",
-						func(context.Context) ([]byte, bool) { close(started); <-release; return nil, false })
-				}()
-				<-started
-				wantIdemError(t, rt, send(q.body, held), http.StatusConflict, orgd.CodeIdempotencyInUse)
-				close(release)
-				<-done
+		// While a request with a key runs, another with it is refused.
+		if t.Failed() {
+			return // the request below would wait for the held key's transaction
+		}
+		// The held key keeps SQLite's one writer busy: let the
+		// caller's key record its use now, so that the request
+		// below has nothing to write before it is refused.
+		srv.Clock.Advance(2 * time.Minute)
+		srv.Slug("GET", "/api/v1/user", q.caller.Key, nil).Want(t, http.StatusOK)
+		held := key + "-held"
+		started, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Svc.Idempotent(context.Background(), &orgd.Principal{User: q.caller.User}, held, "",
+				func(context.Context) ([]byte, bool) { close(started); <-release; return nil, false })
+		}()
+		<-started
+		wantIdemError(t, rt, send(q.body, held), http.StatusConflict, orgd.CodeIdempotencyInUse)
+		close(release)
+		<-done
 
-				// After the TTL the key is new: it takes another request.
-				srv.Clock.Advance(orgd.DefaultIdempotencyTTL)
-				if r := send(q.other, key); replayed(r) || r.Status == http.StatusUnprocessableEntity {
-					t.Errorf("the expired key with another request: %d %s (replayed %v)", r.Status, r.Body, replayed(r))
-				}
+		// After the TTL the key is new: it takes another request.
+		srv.Clock.Advance(orgd.DefaultIdempotencyTTL)
+		if r := send(q.other, key); replayed(r) || r.Status == http.StatusUnprocessableEntity {
+			t.Errorf("the expired key with another request: %d %s (replayed %v)", r.Status, r.Body, replayed(r))
+		}
 
-				// Without the header, nothing is stored or replayed.
-				plain := scenario(t, w)
-				records := count(t, srv, "idempotency_keys")
-				r := w.send(t, rt, plain.caller, plain.path, plain.body)
-				if r.Status != first.Status || replayed(r) || count(t, srv, "idempotency_keys") != records {
-					t.Errorf("without a key: %d %s (replayed %v), want %d and no record", r.Status, r.Body, replayed(r), first.Status)
-				}
-			})
+		// Without the header, nothing is stored or replayed.
+		plain := setup(t, w)
+		records := count(t, srv, "idempotency_keys")
+		r := w.send(t, rt, plain.caller, plain.path, plain.body)
+		if r.Status != first.Status || replayed(r) || count(t, srv, "idempotency_keys") != records {
+			t.Errorf("without a key: %d %s (replayed %v), want %d and no record", r.Status, r.Body, replayed(r), first.Status)
 		}
 	})
 }
@@ -363,62 +359,51 @@ func delta(before, after [5]int) [5]int {
 // operation eight times at once with one key: one runs, the others get its
 // answer or 409, and together they change what one request changes.
 func TestConcurrentRequestsWithOneKeyRunOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, url string) {
-		srv := apitest.Start(t, url)
-		org := srv.Org("Acme", "acme")
-		w := &idemWorld{srv: srv, org: org, owner: srv.Member(org, "owner@acme.test", orgd.RoleOwner),
-			admin: srv.Member(org, "admin@acme.test", orgd.RoleOrgAdmin)}
-		for i, rt := range postRoutes() {
-			scenario := scenarios[rt.String()]
-			if scenario == nil {
-				continue
-			}
-			t.Run(rt.String(), func(t *testing.T) {
-				one := scenario(t, w)
-				before := counts(t, srv)
-				w.send(t, rt, one.caller, one.path, one.body, fmt.Sprintf("once-%d", i))
-				want := delta(before, counts(t, srv))
+	eachPOST(t, func(t *testing.T, w *idemWorld, i int, rt postRoute, setup scenario) {
+		srv := w.srv
+		one := setup(t, w)
+		before := counts(t, srv)
+		w.send(t, rt, one.caller, one.path, one.body, fmt.Sprintf("once-%d", i))
+		want := delta(before, counts(t, srv))
 
-				q := scenario(t, w)
-				before = counts(t, srv)
-				answers := make([]*apitest.Response, 8)
-				var wg sync.WaitGroup
-				for j := range answers {
-					wg.Go(func() {
-						resp, err := srv.HTTP.Do(w.request(rt, q.caller, q.path, q.body, fmt.Sprintf("many-%d", i)))
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						defer resp.Body.Close()
-						body, _ := io.ReadAll(resp.Body)
-						answers[j] = &apitest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
-					})
-				}
-				wg.Wait()
-				if t.Failed() {
+		q := setup(t, w)
+		before = counts(t, srv)
+		answers := make([]*apitest.Response, 8)
+		var wg sync.WaitGroup
+		for j := range answers {
+			wg.Go(func() {
+				resp, err := srv.HTTP.Do(w.request(rt, q.caller, q.path, q.body, fmt.Sprintf("many-%d", i)))
+				if err != nil {
+					t.Error(err)
 					return
 				}
-				var ran []*apitest.Response
-				for _, r := range answers {
-					if r.Status != http.StatusConflict && !replayed(r) {
-						ran = append(ran, r)
-					}
-				}
-				if len(ran) != 1 {
-					t.Fatalf("%d of the requests ran, want 1", len(ran))
-				}
-				for _, r := range answers {
-					if r.Status == http.StatusConflict {
-						wantIdemError(t, rt, r, http.StatusConflict, orgd.CodeIdempotencyInUse)
-					} else {
-						sameAnswer(t, "a concurrent request", r, ran[0])
-					}
-				}
-				if got := delta(before, counts(t, srv)); got != want {
-					t.Errorf("the concurrent requests added %v rows of audit events, invitations, memberships, keys and jobs; one request adds %v", got, want)
-				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				answers[j] = &apitest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		var ran []*apitest.Response
+		for _, r := range answers {
+			if r.Status != http.StatusConflict && !replayed(r) {
+				ran = append(ran, r)
+			}
+		}
+		if len(ran) != 1 {
+			t.Fatalf("%d of the requests ran, want 1", len(ran))
+		}
+		for _, r := range answers {
+			if r.Status == http.StatusConflict {
+				wantIdemError(t, rt, r, http.StatusConflict, orgd.CodeIdempotencyInUse)
+			} else {
+				sameAnswer(t, "a concurrent request", r, ran[0])
+			}
+		}
+		if got := delta(before, counts(t, srv)); got != want {
+			t.Errorf("the concurrent requests added %v rows of audit events, invitations, memberships, keys and jobs; one request adds %v", got, want)
 		}
 	})
 }
