@@ -14,8 +14,9 @@ type Limits struct {
 	DefaultExpiry       time.Duration // expiry when the request names none
 	MinExpiry           time.Duration
 	MaxExpiry           time.Duration
-	DefaultMaxMembers   int  // max_members of new organizations; 0: no limit
-	AcceptAnyEmail      bool // accept by token whatever the caller's address
+	DefaultMaxMembers   int           // max_members of new organizations; 0: no limit
+	AcceptAnyEmail      bool          // accept by token whatever the caller's address
+	IdempotencyTTL      time.Duration // how long the answer to a request with an idempotency key is kept
 	// WebhookAllowPrivate lets webhook endpoints be on loopback, private
 	// and link-local addresses (see CheckWebhookURL and PublicAddress).
 	WebhookAllowPrivate bool
@@ -31,6 +32,7 @@ func DefaultLimits() Limits {
 		MinExpiry:           time.Hour,
 		MaxExpiry:           30 * 24 * time.Hour,
 		DefaultMaxMembers:   500,
+		IdempotencyTTL:      DefaultIdempotencyTTL,
 	}
 }
 
@@ -43,6 +45,8 @@ type Service struct {
 	tokens TokenVerifier
 	now    func() time.Time
 	log    *slog.Logger
+
+	idempotency inflight
 }
 
 // Options configure a Service. Now and Log have defaults.

@@ -2,7 +2,6 @@ package orgd_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -404,36 +403,31 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 		issued := must(f.invite(f.owner, "a@x.test", "b@x.test"))
 		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
 		hook := must(f.svc.CreateWebhookEndpoint(f.ctx, f.owner, f.org.ID, orgd.WebhookEndpointRequest{URL: "https://hooks.example.com/orgd"}))
-		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):], hook.Secret, hook.Secret[len(orgd.WebhookSecretPrefix):]}
+		// A stored answer holds a key too.
+		answer, _, err := f.svc.Idempotent(f.ctx, f.owner, "k", "fp", func(ctx context.Context) ([]byte, bool) {
+			k := must(f.svc.CreateAPIKey(ctx, f.owner, f.owner.User.ID, "retried", time.Time{}))
+			return []byte(k.Secret), true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := []string{key.Secret, key.Secret[len(orgd.APIKeyPrefix):], hook.Secret, hook.Secret[len(orgd.WebhookSecretPrefix):], string(answer)}
 		for _, inv := range issued {
 			secrets = append(secrets, inv.Token)
 		}
 		db := f.store.DB()
-		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations", "webhook_endpoints", "audit_events"}
+		tables := []string{"organizations", "users", "api_keys", "memberships", "invitations", "webhook_endpoints", "audit_events", "idempotency_keys"}
 		for _, table := range tables {
-			rows, err := db.Query("SELECT * FROM " + table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]sql.RawBytes, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for i, v := range vals {
+			cols, rows := testdb.Rows(t, db, "SELECT * FROM "+table)
+			for _, row := range rows {
+				for i, v := range row {
 					for _, s := range secrets {
-						if strings.Contains(string(v), s) {
+						if strings.Contains(v, s) {
 							t.Errorf("%s.%s holds a secret in clear", table, cols[i])
 						}
 					}
 				}
 			}
-			rows.Close()
 		}
 		// The sealed copy does not open without the server key.
 		other, _ := orgd.NewBox([]byte(strings.Repeat("k", orgd.KeySize)))

@@ -13,6 +13,15 @@ type Store interface {
 	ReadTx(ctx context.Context, fn func(Tx) error) error
 	// WriteTx runs fn in one transaction and commits it if fn returns nil.
 	WriteTx(ctx context.Context, fn func(Tx) error) error
+	// Atomic runs fn in one write transaction and commits it if fn returns
+	// nil. Every ReadTx and WriteTx made with fn's ctx (or a context made
+	// from it) joins that transaction, a WriteTx as a savepoint that is
+	// rolled back alone if its function fails; so fn can run whole
+	// operations of the Service and still commit or roll back all of them
+	// at once. fn's ctx must not be used by several goroutines at once. A
+	// transaction aborted for a transient reason is run again from the
+	// start, fn included.
+	Atomic(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
 // Tx is the set of queries the rules need. Methods return ErrNotFound for a
@@ -121,6 +130,19 @@ type Tx interface {
 	// RecordWebhookAttempt records the outcome of a delivery attempt made at
 	// at on an endpoint; a missing endpoint is not an error.
 	RecordWebhookAttempt(ctx context.Context, id string, at time.Time, a WebhookAttempt) error
+
+	// LockIdempotencyKey locks a user's idempotency key until the
+	// transaction ends and reports whether it got the lock: false if
+	// another transaction holds it. Where a write transaction already
+	// excludes all others (SQLite), it always gets it.
+	LockIdempotencyKey(ctx context.Context, userID, keyHash string) (bool, error)
+	// IdempotencyRecord returns the record of a user's key, expired or not.
+	IdempotencyRecord(ctx context.Context, userID, keyHash string) (*IdempotencyRecord, error)
+	// SaveIdempotencyRecord stores a record, replacing an expired record of
+	// the same key; ErrConflict if one that has not expired exists.
+	SaveIdempotencyRecord(ctx context.Context, rec *IdempotencyRecord) error
+	// DeleteExpiredIdempotencyRecords deletes the records expired at now.
+	DeleteExpiredIdempotencyRecords(ctx context.Context, now time.Time) (int, error)
 
 	InsertAuditEvent(ctx context.Context, ev *AuditEvent) error
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before

@@ -265,6 +265,8 @@ var Options = []Option{
 			c.TrustedProxies = p
 			return err
 		}},
+	{"idempotency-ttl", "ORGD_IDEMPOTENCY_TTL", "24h", "how long the answer to a POST with an Idempotency-Key is kept and replayed to retries; after that the key is new again", Server, false,
+		durationSetter(func(c *Config) *time.Duration { return &c.Limits.IdempotencyTTL })},
 
 	{"invite-max-emails", "ORGD_INVITE_MAX_EMAILS", "100", "most addresses in one create-invitations request", Rules, false,
 		intSetter(func(c *Config) *int { return &c.Limits.MaxEmailsPerRequest }, 1)},

@@ -113,6 +113,7 @@ var badValues = map[string]string{
 	"oidc-audience":            "orgd api",
 	"oidc-client-id":           "orgd\tweb",
 	"oidc-client-secret":       "hunter2\x00",
+	"idempotency-ttl":          "0s",
 }
 
 func TestValidationErrorsNameTheOption(t *testing.T) {

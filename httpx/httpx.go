@@ -38,13 +38,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // empty body is allowed only if allowEmpty. The errors are orgd errors that
 // name the offending field where one is known.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64, allowEmpty bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	body, err := ReadBody(w, r, maxBytes)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeBodyTooLarge, Message: fmt.Sprintf("The request body is larger than %d bytes.", maxBytes)}
-		}
-		return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeInvalidData, Message: "The request body could not be read."}
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if allowEmpty {
@@ -62,6 +58,20 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64,
 		return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeInvalidData, Field: "body", Message: "The request body holds more than one JSON value."}
 	}
 	return nil
+}
+
+// ReadBody reads a request body of at most maxBytes; a larger one is
+// root.request_too_large.
+func ReadBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeBodyTooLarge, Message: fmt.Sprintf("The request body is larger than %d bytes.", maxBytes)}
+		}
+		return nil, &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeInvalidData, Message: "The request body could not be read."}
+	}
+	return body, nil
 }
 
 func decodeError(err error) error {

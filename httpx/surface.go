@@ -24,22 +24,23 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // internal errors are logged with their cause while the caller sees none.
 func Adapt(log *slog.Logger, writeErr ErrorWriter, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var err error
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					if v == http.ErrAbortHandler {
-						panic(v)
-					}
-					err = orgd.Internal("panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
-				}
-			}()
-			err = h(w, r)
-		}()
-		if err != nil {
+		if err := call(h, w, r); err != nil {
 			WriteError(log, writeErr, w, r, err)
 		}
 	})
+}
+
+// call runs h, turning a panic into an internal error.
+func call(h HandlerFunc, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			err = orgd.Internal("panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
+		}
+	}()
+	return h(w, r)
 }
 
 // WriteError writes err with writeErr, logging internal causes and adding
@@ -65,15 +66,25 @@ func WriteError(log *slog.Logger, writeErr ErrorWriter, w http.ResponseWriter, r
 	writeErr(w, r, e)
 }
 
+// codeStatuses are the codes that have the same status on every surface,
+// whatever their kind.
+var codeStatuses = map[string]int{
+	orgd.CodeBodyTooLarge:      http.StatusRequestEntityTooLarge,
+	orgd.CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
+	orgd.CodeIdempotencyKey:    http.StatusBadRequest,
+	orgd.CodeIdempotencyReused: http.StatusUnprocessableEntity,
+	orgd.CodeIdempotencyInUse:  http.StatusConflict,
+}
+
+// CodeStatus is the status of a code that has the same status on every
+// surface, whatever its kind; 0 for the others.
+func CodeStatus(e *orgd.Error) int { return codeStatuses[e.Code] }
+
 // Status is the HTTP status of a domain error by its kind (and the codes
-// that have their own status). A surface departs from it only where its
-// dialect does.
+// of CodeStatus). A surface departs from it only where its dialect does.
 func Status(e *orgd.Error) int {
-	switch e.Code {
-	case orgd.CodeBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case orgd.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
+	if status := CodeStatus(e); status != 0 {
+		return status
 	}
 	switch e.Kind {
 	case orgd.KindInvalid:

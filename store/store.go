@@ -214,8 +214,12 @@ func (s *Store) Close() error {
 func (s *Store) DB() *sql.DB { return s.write }
 
 // ReadTx runs fn on the read pool. Each query sees committed data; reads
-// that must agree with each other belong in WriteTx.
+// that must agree with each other belong in WriteTx. Within Atomic, fn
+// joins its transaction.
 func (s *Store) ReadTx(ctx context.Context, fn func(orgd.Tx) error) error {
+	if a := ambientFrom(ctx); a != nil {
+		return a.savepoint(ctx, fn)
+	}
 	return fn(&tx{q: s.read, d: s.dialect})
 }
 
@@ -223,11 +227,42 @@ const maxAttempts = 4
 
 // WriteTx runs fn in a transaction and commits it. A transaction that the
 // database aborts for a transient reason (a deadlock, a busy SQLite file) is
-// run again from the start.
+// run again from the start. Within Atomic, fn joins its transaction as a
+// savepoint.
 func (s *Store) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
+	if a := ambientFrom(ctx); a != nil {
+		return a.savepoint(ctx, fn)
+	}
+	return s.retry(ctx, func() error {
+		return s.inTx(ctx, func(sqlTx *sql.Tx) error { return fn(s.txOn(sqlTx)) })
+	})
+}
+
+// Atomic implements orgd.Store.Atomic.
+func (s *Store) Atomic(ctx context.Context, fn func(context.Context, orgd.Tx) error) error {
+	if ambientFrom(ctx) != nil {
+		return errors.New("store: Atomic within Atomic")
+	}
+	return s.retry(ctx, func() error {
+		return s.inTx(ctx, func(sqlTx *sql.Tx) error {
+			a := &ambient{tx: s.txOn(sqlTx)}
+			err := fn(context.WithValue(ctx, ambientKey{}, a), a.tx)
+			if a.aborted != nil {
+				// fn may have turned it into an answer; the transaction
+				// is lost all the same and runs again.
+				return a.aborted
+			}
+			return err
+		})
+	})
+}
+
+// retry runs once until it succeeds, fails for a reason that is not
+// transient, or has been tried maxAttempts times.
+func (s *Store) retry(ctx context.Context, once func() error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = s.writeOnce(ctx, fn)
+		err = once()
 		if err == nil || !s.dialect.transient(err) || ctx.Err() != nil {
 			return err
 		}
@@ -236,23 +271,83 @@ func (s *Store) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
 	return err
 }
 
-func (s *Store) writeOnce(ctx context.Context, fn func(orgd.Tx) error) (err error) {
+// inTx runs fn in a transaction on the write pool, committing it if fn
+// returns nil and rolling it back otherwise, a panic included.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	committed := false
 	defer func() {
-		if err != nil {
+		if !committed {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&tx{q: sqlTx, d: s.dialect, inTx: true, enqueue: s.enqueue}); err != nil {
+	if err = fn(sqlTx); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	committed = true
 	return nil
+}
+
+func (s *Store) txOn(sqlTx *sql.Tx) *tx {
+	return &tx{q: sqlTx, d: s.dialect, inTx: true, enqueue: s.enqueue}
+}
+
+// ambient is the transaction of an Atomic call, which the store calls made
+// with its context join.
+type ambient struct {
+	tx         *tx
+	savepoints int
+	// aborted is the transient failure that lost the transaction: every
+	// later call fails with it and Atomic runs again.
+	aborted error
+}
+
+type ambientKey struct{}
+
+func ambientFrom(ctx context.Context) *ambient {
+	a, _ := ctx.Value(ambientKey{}).(*ambient)
+	return a
+}
+
+// savepoint runs fn within the ambient transaction, undoing what it did if
+// it fails.
+func (a *ambient) savepoint(ctx context.Context, fn func(orgd.Tx) error) error {
+	if a.aborted != nil {
+		return a.aborted
+	}
+	a.savepoints++
+	name := fmt.Sprintf("orgd_%d", a.savepoints)
+	if _, err := a.tx.q.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return a.fail(err)
+	}
+	err := fn(a.tx)
+	if err == nil {
+		if _, err := a.tx.q.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+			return a.fail(err)
+		}
+		return nil
+	}
+	if a.tx.d.transient(err) {
+		return a.fail(err)
+	}
+	if _, rbErr := a.tx.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+		return a.fail(errors.Join(err, rbErr))
+	}
+	return err
+}
+
+// fail records a failure after which the transaction cannot go on.
+func (a *ambient) fail(err error) error {
+	if a.aborted == nil {
+		a.aborted = err
+	}
+	return err
 }
 
 // dialect holds what differs between the engines.
@@ -260,7 +355,11 @@ type dialect struct {
 	engine Engine
 	// lockOrg locks an organization's row until the transaction ends; empty
 	// where the transaction already excludes other writers (SQLite).
-	lockOrg   string
+	lockOrg string
+	// tryLock takes a lock on a number until the transaction ends, or
+	// reports that another transaction holds it; empty where the
+	// transaction already excludes other writers (SQLite).
+	tryLock   string
 	unique    func(error) bool
 	transient func(error) bool
 }
@@ -268,6 +367,7 @@ type dialect struct {
 var postgresDialect = dialect{
 	engine:  Postgres,
 	lockOrg: `SELECT id FROM organizations WHERE id = $1 FOR UPDATE`,
+	tryLock: `SELECT pg_try_advisory_xact_lock($1)`,
 	unique: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

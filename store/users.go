@@ -120,7 +120,7 @@ func (t *tx) APIKeyByHash(ctx context.Context, hash string) (*orgd.APIKey, *orgd
 }
 
 func (t *tx) TouchAPIKey(ctx context.Context, id string, now, staleBefore time.Time) error {
-	_, err := t.exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
+	_, err := t.exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`,
 		id, us(now), us(staleBefore))
 	return err
 }

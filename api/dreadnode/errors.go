@@ -52,10 +52,12 @@ func ErrorTypes() map[int]string {
 }
 
 // statusOf maps a domain error to a status: invalid input that names a
-// field is a 422 validation error, the rest of invalid requests a 400.
+// field is a 422 validation error, the rest of invalid requests a 400
+// (unless its code has a status of its own, such as a malformed
+// Idempotency-Key).
 func statusOf(e *orgd.Error) int {
 	status := httpx.Status(e)
-	if status == http.StatusBadRequest && (e.Field != "" || len(e.Details) > 0) {
+	if status == http.StatusBadRequest && httpx.CodeStatus(e) == 0 && (e.Field != "" || len(e.Details) > 0) {
 		return http.StatusUnprocessableEntity
 	}
 	return status
@@ -100,13 +102,13 @@ var domainFields = map[string][]any{
 var indexPattern = regexp.MustCompile(`^([^\[]+)\[(\d+)\]$`)
 
 // loc turns a field path into a pydantic-style location. Paths the surface
-// made itself start with body., query. or path.; the domain's are request
-// body fields in its own names.
+// (or httpx) made itself start with body., query., path. or header.; the
+// domain's are request body fields in its own names.
 func loc(field string) []any {
 	if field == "" {
 		return []any{}
 	}
-	for _, prefix := range []string{"body", "query", "path"} {
+	for _, prefix := range []string{"body", "query", "path", "header"} {
 		if field == prefix {
 			return []any{prefix}
 		}

@@ -23,6 +23,7 @@ type API struct {
 	publicURL    string
 	now          func() time.Time
 	failures     *httpx.Failures
+	idempotency  *httpx.Idempotency
 }
 
 // Options configure the surface.
@@ -38,7 +39,8 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, publicURL: strings.TrimRight(opts.PublicURL, "/"), now: opts.Now, failures: opts.Failures}
+	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, publicURL: strings.TrimRight(opts.PublicURL, "/"), now: opts.Now, failures: opts.Failures,
+		idempotency: httpx.NewIdempotency(svc, log, writeError, opts.MaxBodyBytes)}
 }
 
 // Route is one operation of the surface.
@@ -91,7 +93,10 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 var errAuthentication = &orgd.Error{Kind: orgd.KindUnauthenticated, Code: orgd.CodeUnauthorized, Message: "Authentication failed"}
 
+// handler authenticates the caller (unless the route is public) and runs
+// the route's handler, behind an Idempotency-Key for POST.
 func (a *API) handler(rt Route) http.Handler {
+	run := a.idempotency.Wrap(rt.Method, func(w http.ResponseWriter, r *http.Request) error { return rt.handler(a, w, r) })
 	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
 		r = r.WithContext(orgd.WithOrigin(r.Context(), orgd.Origin{Surface: "slug", RequestID: httpx.RequestID(r.Context())}))
 		if !rt.Public {
@@ -108,7 +113,7 @@ func (a *API) handler(rt Route) http.Handler {
 			}
 			r = r.WithContext(httpx.WithPrincipal(r.Context(), p))
 		}
-		return rt.handler(a, w, r)
+		return run(w, r)
 	})
 }
 

@@ -11,7 +11,7 @@ import (
 // the common one, but Elastic answers conflicts such as "already exists"
 // with 400.
 func statusOf(e *orgd.Error) int {
-	if e.Kind == orgd.KindConflict {
+	if e.Kind == orgd.KindConflict && httpx.CodeStatus(e) == 0 {
 		return http.StatusBadRequest
 	}
 	return httpx.Status(e)

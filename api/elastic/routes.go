@@ -22,6 +22,7 @@ type API struct {
 	maxBodyBytes int64
 	now          func() time.Time
 	failures     *httpx.Failures
+	idempotency  *httpx.Idempotency
 }
 
 // Options configure the surface.
@@ -36,7 +37,8 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, now: opts.Now, failures: opts.Failures}
+	return &API{svc: svc, log: log, maxBodyBytes: opts.MaxBodyBytes, now: opts.Now, failures: opts.Failures,
+		idempotency: httpx.NewIdempotency(svc, log, writeError, opts.MaxBodyBytes)}
 }
 
 // Route is one operation of the surface.
@@ -145,9 +147,11 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	httpx.WriteError(a.log, writeError, w, r, err)
 }
 
-// handler authenticates the caller and runs the route's handler.
+// handler authenticates the caller and runs the route's handler, behind
+// an Idempotency-Key for POST.
 func (a *API) handler(rt Route) http.Handler {
 	secretPath := strings.Contains(rt.Path, "{invitation_token")
+	run := a.idempotency.Wrap(rt.Method, func(w http.ResponseWriter, r *http.Request) error { return rt.handler(a, w, r) })
 	return httpx.Adapt(a.log, writeError, func(w http.ResponseWriter, r *http.Request) error {
 		if secretPath {
 			httpx.SetLogPath(r.Context(), rt.Path) // tokens stay out of the log
@@ -164,7 +168,7 @@ func (a *API) handler(rt Route) http.Handler {
 			return err
 		}
 		ctx := orgd.WithOrigin(httpx.WithPrincipal(r.Context(), p), orgd.Origin{Surface: "elastic", RequestID: httpx.RequestID(r.Context())})
-		return rt.handler(a, w, r.WithContext(ctx))
+		return run(w, r.WithContext(ctx))
 	})
 }
 

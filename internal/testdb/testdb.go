@@ -98,3 +98,37 @@ func OpenURL(t testing.TB, databaseURL string) *store.Store {
 	}
 	return s
 }
+
+// Rows returns the column names and every row of a query, each value as
+// the text the driver gives.
+func Rows(t testing.TB, db *sql.DB, query string) (cols []string, rows [][]string) {
+	t.Helper()
+	r, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cols, err = r.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := r.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			row[i] = string(v)
+		}
+		rows = append(rows, row)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, rows
+}
