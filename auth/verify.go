@@ -43,7 +43,10 @@ type Claims struct {
 	Email         string     `json:"email,omitempty"`
 	EmailVerified StrictTrue `json:"email_verified,omitempty"`
 	Name          string     `json:"name,omitempty"`
-	Nonce         string     `json:"nonce,omitempty"` // of ID tokens; the sign-in page compares it
+	Nonce         string     `json:"nonce,omitempty"` // of ID tokens; Client.Exchange compares it
+	// AuthorizedParty is the client an ID token was issued to, when the
+	// issuer names it; Client.Exchange requires its own.
+	AuthorizedParty string `json:"azp,omitempty"`
 }
 
 // StrictTrue is true only for the JSON literal true. Any other value (the

@@ -217,7 +217,7 @@ var Options = []Option{
 			c.AcceptRedirect = v
 			return nil
 		}},
-	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "refuse to accept or decline on the invitation page by the emailed link alone (signing in on the page is not built yet; answer through the APIs)", Server, false,
+	{"page-require-signin", "ORGD_PAGE_REQUIRE_SIGNIN", "false", "sign people in at the OpenID Connect issuer (authorization code with PKCE) before they accept or decline on the invitation page, as a user whose verified address is the invited one (any verified address with ORGD_ACCEPT_ANY_EMAIL); the issuer must allow the redirect URI {public URL}/invitations/signin/callback (requires ORGD_OIDC_ISSUER and ORGD_OIDC_CLIENT_ID)", Server, false,
 		boolSetter(func(c *Config) *bool { return &c.PageSignIn })},
 	{"oidc-issuer", "ORGD_OIDC_ISSUER", "", "OpenID Connect issuer whose JWTs both APIs accept as bearer credentials, exactly as its tokens name it in iss (https://, or http:// on localhost); discovery at {issuer}/.well-known/openid-configuration (default: none, API keys only)", Server, false,
 		func(c *Config, v string) error {
@@ -231,9 +231,9 @@ var Options = []Option{
 		}},
 	{"oidc-audience", "ORGD_OIDC_AUDIENCE", "", "audience the issuer's API tokens must carry in aud (required with ORGD_OIDC_ISSUER)", Server, false,
 		func(c *Config, v string) error { c.OIDCAudience = v; return printable(v, false) }},
-	{"oidc-client-id", "ORGD_OIDC_CLIENT_ID", "", "client id of orgd at the issuer, for signing in on the invitation page", Server, false,
+	{"oidc-client-id", "ORGD_OIDC_CLIENT_ID", "", "client id of orgd at the issuer, for signing in on the invitation page (required with ORGD_PAGE_REQUIRE_SIGNIN)", Server, false,
 		func(c *Config, v string) error { c.OIDCClientID = v; return printable(v, false) }},
-	{"oidc-client-secret", "ORGD_OIDC_CLIENT_SECRET", "", "client secret of orgd at the issuer, for signing in on the invitation page (none for a public client)", Server, true,
+	{"oidc-client-secret", "ORGD_OIDC_CLIENT_SECRET", "", "client secret of orgd at the issuer, for signing in on the invitation page, sent by client_secret_basic or client_secret_post as the issuer advertises (none for a public client, which PKCE alone protects)", Server, true,
 		func(c *Config, v string) error { c.OIDCClientSecret = v; return printable(v, true) }},
 
 	{"metrics-listen", "ORGD_METRICS_LISTEN", "", "address to serve Prometheus metrics on alone (default: /metrics on the main listener)", Server, false,
@@ -453,6 +453,10 @@ func (c *Config) resolve() error {
 		return errors.New("ORGD_OIDC_ISSUER: required when ORGD_OIDC_CLIENT_ID is set")
 	case c.OIDCClientID == "" && c.OIDCClientSecret != "":
 		return errors.New("ORGD_OIDC_CLIENT_ID: required when ORGD_OIDC_CLIENT_SECRET is set")
+	case c.PageSignIn && c.OIDCIssuer == "":
+		return errors.New("ORGD_OIDC_ISSUER: required when ORGD_PAGE_REQUIRE_SIGNIN is true: the page signs people in there")
+	case c.PageSignIn && c.OIDCClientID == "":
+		return errors.New("ORGD_OIDC_CLIENT_ID: required when ORGD_PAGE_REQUIRE_SIGNIN is true: the page signs people in as this client")
 	}
 	l := c.Limits
 	if l.MinExpiry > l.MaxExpiry || l.DefaultExpiry < l.MinExpiry || l.DefaultExpiry > l.MaxExpiry {

@@ -349,6 +349,9 @@ func TestOIDCOptionsGoTogether(t *testing.T) {
 		{map[string]string{"ORGD_OIDC_AUDIENCE": "orgd"}, "ORGD_OIDC_ISSUER: required when ORGD_OIDC_AUDIENCE is set"},
 		{map[string]string{"ORGD_OIDC_CLIENT_ID": "orgd-web"}, "ORGD_OIDC_ISSUER: required when ORGD_OIDC_CLIENT_ID is set"},
 		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd", "ORGD_OIDC_CLIENT_SECRET": "hunter2"}, "ORGD_OIDC_CLIENT_ID: required when ORGD_OIDC_CLIENT_SECRET is set"},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd", "ORGD_OIDC_CLIENT_ID": "orgd-web", "ORGD_PAGE_REQUIRE_SIGNIN": "true"}, ""},
+		{map[string]string{"ORGD_PAGE_REQUIRE_SIGNIN": "true"}, "ORGD_OIDC_ISSUER: required when ORGD_PAGE_REQUIRE_SIGNIN is true"},
+		{map[string]string{"ORGD_OIDC_ISSUER": issuer, "ORGD_OIDC_AUDIENCE": "orgd", "ORGD_PAGE_REQUIRE_SIGNIN": "true"}, "ORGD_OIDC_CLIENT_ID: required when ORGD_PAGE_REQUIRE_SIGNIN is true"},
 	} {
 		c, err := load(t, config.Storage|config.Server, tc.env)
 		switch {

@@ -14,6 +14,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/api/dreadnode"
 	"github.com/orgd/orgd/api/elastic"
+	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/metrics"
 	"github.com/orgd/orgd/web"
@@ -27,8 +28,10 @@ type Options struct {
 	// accept; "" shows a success page.
 	AcceptRedirect string
 	// PageRequireSignIn keeps the invitation page from accepting or
-	// declining on the strength of the link alone.
+	// declining on the strength of the link alone: the person signs in
+	// with PageSignIn first.
 	PageRequireSignIn bool
+	PageSignIn        *auth.Client
 	Now               func() time.Time
 	// Failures limits failed key and token look-ups per client address;
 	// nil for no limit.
@@ -58,7 +61,7 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	ds := dreadnode.New(svc, log, dreadnode.Options{MaxBodyBytes: opts.MaxBodyBytes, PublicURL: opts.PublicURL, Now: opts.Now, Failures: opts.Failures})
 	ds.Register(mux)
 	pages := web.New(svc, log, web.Options{PublicURL: opts.PublicURL, AcceptRedirect: opts.AcceptRedirect,
-		RequireSignIn: opts.PageRequireSignIn, Now: opts.Now, Failures: opts.Failures})
+		RequireSignIn: opts.PageRequireSignIn, SignIn: opts.PageSignIn, Now: opts.Now, Failures: opts.Failures})
 	pages.Register(mux)
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "alive"})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/web"
 )
 
 // chromiumPath is Debian's Chromium, which .ci/run installs.
@@ -204,5 +205,32 @@ func TestBrowserAcceptRedirect(t *testing.T) {
 			t.Errorf("the browser is at %q (%v), want %s", loc, err, app.URL+"/welcome")
 		}
 		f.wantMember(t, "rita@x.test", "contributor")
+	})
+}
+
+// TestBrowserSignIn follows an emailed link in Chromium with signing in
+// required: Accept sends the browser to the test issuer, whose form signs
+// in, and the issuer sends it back to orgd, which shows the success page.
+func TestBrowserSignIn(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		browser := newBrowser(t)
+		mailbox := &apitest.Mailbox{}
+		f := newSignInFixture(t, databaseURL, apitest.Setup{Sender: mailbox}, clientSecret)
+		f.iss.SignInAs(ada)
+		link := emailedLink(t, f.fixture, mailbox, ada.Email)
+		b := newTab(t, browser)
+		b.wantPage(b.open(link), 200, "Invitation to join Acme · orgd", "you sign in with your organization's identity provider as ada@x.test")
+		b.wantStyled()
+		b.wantPage(b.click("accept"), 200, "Test issuer: sign in", "Sign in to orgd-web as Ada Lovelace (ada@x.test)")
+		resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS("#allow")))
+		if err != nil {
+			t.Fatalf("sign in at the issuer: %v", err)
+		}
+		b.wantPage(resp.Status, 200, "You joined Acme · orgd", "ada@x.test is now a member of Acme with the role contributor")
+		if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, f.srv.URL+web.CallbackPath+"?") {
+			t.Errorf("the browser is at %q (%v), want orgd's callback", loc, err)
+		}
+		f.wantMember(t, ada.Email, "contributor")
+		b.wantPage(b.open(link), 410, "Invitation already accepted · orgd")
 	})
 }

@@ -50,7 +50,7 @@ func (p *Pages) showInvitation(w http.ResponseWriter, r *http.Request) error {
 }
 
 // showState writes the page of an invitation's state: the invitation with
-// its forms while pending (without them when signing in is required), else
+// its forms while pending (which sign in first when that is required), else
 // what happened to it and what to do next. Unknown and revoked tokens never
 // get here: ViewInvitation reports both as not found, and they share the
 // "invalid" page.
@@ -59,10 +59,7 @@ func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, 
 	data := page{Invitation: p.describe(v), Token: token}
 	switch v.State {
 	case orgd.StatePending:
-		data.SignIn = p.requireSignIn
-		if !p.requireSignIn {
-			data.FormToken = p.formToken(token)
-		}
+		data.SignIn, data.FormToken = p.requireSignIn, p.formToken(token)
 		return p.render(w, http.StatusOK, "invitation", data)
 	case orgd.StateExpired:
 		return p.render(w, http.StatusGone, "expired", data)

@@ -14,6 +14,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("GET /invitations/{token}", p.guard(p.handler(p.showInvitation)))
 	mux.Handle("POST /invitations/{token}/accept", p.guard(p.crossOrigin.Handler(p.handler(p.accept))))
 	mux.Handle("POST /invitations/{token}/decline", p.guard(p.crossOrigin.Handler(p.handler(p.decline))))
+	mux.Handle("GET "+CallbackPath, p.guard(p.handler(p.signInCallback)))
 	mux.Handle("GET /assets/orgd.css", p.guard(p.handler(serveStylesheet)))
 }
 
@@ -31,10 +32,12 @@ func (p *Pages) guard(h http.Handler) http.Handler {
 }
 
 // hideToken logs the path of a request for an invitation without its token:
-// whoever reads the logs must not be able to answer the invitation.
+// whoever reads the logs must not be able to answer the invitation. The
+// callback's path holds no token, and the access log writes no query, so
+// the code and the state of a sign-in stay out of it too.
 func hideToken(r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/invitations/")
-	if !ok || rest == "" {
+	if !ok || rest == "" || r.URL.Path == CallbackPath {
 		return
 	}
 	path := "/invitations/{token}"

@@ -6,7 +6,9 @@
 // stylesheet; they work without JavaScript and send strict security headers.
 // GET changes nothing (mail scanners open links); Accept and Decline are POST
 // forms protected by http.CrossOriginProtection and by a form token that only
-// the server can make.
+// the server can make. When the server requires signing in, Accept and
+// Decline first sign the person in at the OpenID Connect issuer (the
+// authorization-code flow with PKCE) and answer as that user.
 package web
 
 import (
@@ -16,10 +18,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/httpx"
 )
 
@@ -33,17 +37,21 @@ type Options struct {
 	// shows a success page.
 	AcceptRedirect string
 	// RequireSignIn refuses to accept or decline on the strength of the link
-	// alone. Signing in on the page is not built yet, so with it set the page
-	// only shows the invitation and says so.
+	// alone: Accept and Decline sign the person in with SignIn first, and
+	// answer as the signed-in user under the rules of the APIs.
 	RequireSignIn bool
-	Now           func() time.Time
+	// SignIn is orgd's client of the OpenID Connect issuer, which signs
+	// people in when RequireSignIn is set; its redirect URI is PublicURL
+	// followed by CallbackPath. Without it, signing in is unavailable.
+	SignIn *auth.Client
+	Now    func() time.Time
 	// Failures limits look-ups of unknown tokens per client address; nil
 	// for no limit.
 	Failures *httpx.Failures
 }
 
 // Pages is the invitation page and what it needs: templates, the form
-// token key, the cross-origin check.
+// token key, the cross-origin check, the sign-in.
 type Pages struct {
 	svc            *orgd.Service
 	log            *slog.Logger
@@ -53,8 +61,9 @@ type Pages struct {
 	now            func() time.Time
 	formKey        []byte
 	crossOrigin    *http.CrossOriginProtection
-	csp            string
+	formAction     []string // origins the forms may lead to, besides the issuer's authorization endpoint
 	failures       *httpx.Failures
+	signIn         signIn
 }
 
 // formKeyPurpose names the key of the form tokens among the keys derived
@@ -64,24 +73,49 @@ const formKeyPurpose = "orgd web form token v1"
 // New returns the invitation pages over svc.
 func New(svc *orgd.Service, log *slog.Logger, opts Options) *Pages {
 	p := &Pages{svc: svc, log: log, acceptRedirect: opts.AcceptRedirect, requireSignIn: opts.RequireSignIn,
-		now: opts.Now, formKey: svc.DeriveKey(formKeyPurpose), failures: opts.Failures}
+		now: opts.Now, formKey: svc.DeriveKey(formKeyPurpose), failures: opts.Failures,
+		signIn: newSignIn(svc, opts.SignIn, opts.PublicURL), formAction: []string{"'self'"}}
 	if p.now == nil {
 		p.now = time.Now
 	}
-	formAction := "'self'"
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		p.base = strings.TrimRight(u.EscapedPath(), "/")
 		p.crossOrigin = crossOrigin(u.Scheme + "://" + u.Host)
 	} else {
 		p.crossOrigin = crossOrigin("")
 	}
-	if u, err := url.Parse(opts.AcceptRedirect); err == nil && u.Host != "" {
-		// Browsers hold the redirect after a form to form-action too.
-		formAction += " " + u.Scheme + "://" + u.Host
+	// Browsers hold the redirects after a form to form-action too: to the
+	// accept redirect, and to the issuer to sign in.
+	p.formAction = addOrigin(p.formAction, opts.AcceptRedirect)
+	if p.requireSignIn && opts.SignIn != nil {
+		p.formAction = addOrigin(p.formAction, opts.SignIn.Provider().Issuer())
 	}
 	p.crossOrigin.SetDenyHandler(httpx.Adapt(log, p.writeError, p.refuseCrossOrigin))
-	p.csp = "default-src 'none'; style-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 	return p
+}
+
+// addOrigin adds the origin of an absolute URL to origins, unless it is
+// there or raw is no such URL.
+func addOrigin(origins []string, raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return origins
+	}
+	if o := u.Scheme + "://" + u.Host; !slices.Contains(origins, o) {
+		return append(origins, o)
+	}
+	return origins
+}
+
+// csp is the Content-Security-Policy of the pages. Its form-action names
+// the origin of the issuer's authorization endpoint once the issuer is
+// known, when it differs from the issuer's own.
+func (p *Pages) csp() string {
+	formAction := slices.Clip(p.formAction) // appending never writes into p.formAction
+	if p.requireSignIn && p.signIn.client != nil {
+		formAction = addOrigin(formAction, p.signIn.client.AuthorizationOrigin())
+	}
+	return "default-src 'none'; style-src 'self'; form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 // Serves reports whether a path belongs to the pages, so that requests no
@@ -94,7 +128,7 @@ func Serves(path string) bool {
 // but the embedded stylesheet loads, no frames, no referrer (the token is in
 // the URL), no caching.
 func (p *Pages) secure(h http.Header) {
-	h.Set("Content-Security-Policy", p.csp)
+	h.Set("Content-Security-Policy", p.csp())
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -126,9 +160,11 @@ var templates = func() map[string]*template.Template {
 type page struct {
 	Base       string      // prefix of links
 	Invitation *invitation // nil on pages that show none
-	Token      string      // the token of the URL, for links and forms
+	Token      string      // the invitation token, for links and forms
 	FormToken  string
-	SignIn     bool // signing in is required to answer
+	SignIn     bool   // signing in is required to answer
+	SignedInAs string // the address of the user who signed in
+	Reason     string // why signing in did not work (signin_failed)
 	Message    string
 	Status     int
 }

@@ -472,29 +472,6 @@ func TestAcceptRedirect(t *testing.T) {
 	})
 }
 
-func TestRequireSignIn(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, databaseURL string) {
-		f := newFixture(t, databaseURL, apitest.Setup{PageRequireSignIn: true})
-		_, token := f.invite(t, "careful@x.test", "reader")
-		before := f.state(t)
-		signIn := []string{"Signing in is required", "this page cannot sign you in",
-			"signing in on the invitation page is not available in this version of orgd yet",
-			"sign in as careful@x.test to the application your organization uses with this server"}
-		r := f.get(t, token)
-		page := f.wantPage(t, r, 200, append([]string{"Join Acme", "Invited address careful@x.test"}, signIn...)...)
-		if strings.Contains(page, "Accept the invitation") || strings.Contains(string(r.Body), "<form") {
-			t.Error("the page offers forms although signing in is required")
-		}
-		form := url.Values{"form_token": {web.FormToken(f.srv.Svc, token)}}
-		for _, action := range []string{"accept", "decline"} {
-			r := f.send(t, "POST", "/invitations/"+token+"/"+action, form, browser)
-			f.wantPage(t, r, 403, append([]string{"Signing in is required · orgd", "Nothing has changed"}, signIn...)...)
-		}
-		f.wantUnchanged(t, before)
-		f.wantNotMember(t, "careful@x.test")
-	})
-}
-
 func TestUserValuesAreEscaped(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		srv := apitest.StartWith(t, databaseURL, apitest.Setup{})

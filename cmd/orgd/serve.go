@@ -85,7 +85,7 @@ func (e *env) serve(args []string) error {
 	defer cancelRequests()
 	srv := &http.Server{
 		Handler: server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL,
-			AcceptRedirect: cfg.AcceptRedirect, PageRequireSignIn: cfg.PageSignIn,
+			AcceptRedirect: cfg.AcceptRedirect, PageRequireSignIn: cfg.PageSignIn, PageSignIn: pageSignIn(cfg, issuer),
 			Failures: httpx.NewFailures(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst, cfg.TrustedProxies, nil),
 			Ready:    readiness(st), Metrics: m, ServeMetrics: cfg.MetricsListen == ""}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -140,6 +140,16 @@ func newIssuer(cfg *config.Config, log *slog.Logger) (*auth.Provider, error) {
 		return nil, nil
 	}
 	return auth.New(auth.Config{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Log: log})
+}
+
+// pageSignIn is orgd's client of the issuer for signing in on the invitation
+// page, nil unless signing in is required there (the configuration then
+// has an issuer and a client id).
+func pageSignIn(cfg *config.Config, p *auth.Provider) *auth.Client {
+	if !cfg.PageSignIn || p == nil {
+		return nil
+	}
+	return p.NewClient(cfg.OIDCClientID, cfg.OIDCClientSecret)
 }
 
 // tokenVerifier is p as the service's verifier of JWTs: none without an issuer.

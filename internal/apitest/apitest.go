@@ -25,6 +25,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/riverqueue/river"
 
+	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/internal/testdb"
 	"github.com/orgd/orgd/mail"
@@ -97,10 +98,11 @@ type Setup struct {
 	// the accept links of emails and API answers lead a browser to it.
 	// Otherwise they start with PublicURL.
 	LinksToServer bool
-	// AcceptRedirect and PageRequireSignIn are the invitation page's
-	// options (server.Options).
+	// AcceptRedirect, PageRequireSignIn and PageSignIn are the invitation
+	// page's options (server.Options).
 	AcceptRedirect    string
 	PageRequireSignIn bool
+	PageSignIn        *auth.Client
 	// FailureBurst limits failed key and token look-ups per client address
 	// (refilled at 60 a minute on the server's clock); 0 for no limit.
 	FailureBurst   int
@@ -192,7 +194,8 @@ func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 		failures = httpx.NewFailures(60, setup.FailureBurst, setup.TrustedProxies, clock.Now)
 	}
 	ts := httptest.NewUnstartedServer(server.New(svc, log, server.Options{Now: clock.Now, PublicURL: publicURL,
-		AcceptRedirect: setup.AcceptRedirect, PageRequireSignIn: setup.PageRequireSignIn, Failures: failures}))
+		AcceptRedirect: setup.AcceptRedirect, PageRequireSignIn: setup.PageRequireSignIn, PageSignIn: setup.PageSignIn,
+		Failures: failures}))
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Start()

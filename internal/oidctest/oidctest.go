@@ -1,7 +1,9 @@
 // Package oidctest runs a real OpenID Connect issuer on a loopback port for
 // tests: its own signing keys (RSA and ECDSA), a discovery document and a
-// JWKS endpoint, key rotation, and counters of the requests it serves. Its
-// tokens are signed for real with golang-jwt; nothing skips verification.
+// JWKS endpoint, key rotation, counters of the requests it serves, and the
+// authorization-code flow with PKCE (signin.go) for registered clients and
+// a user the test chooses. Its tokens are signed for real with golang-jwt;
+// nothing skips verification.
 package oidctest
 
 import (
@@ -50,6 +52,7 @@ type Issuer struct {
 	published []*Key // in the JWKS
 	signer    *Key
 	failing   int // discovery requests still to answer with 503
+	flows     flows
 
 	discoveryHits, jwksHits atomic.Int64
 }
@@ -58,10 +61,13 @@ type Issuer struct {
 // are issued at now().
 func Start(t testing.TB, now func() time.Time) *Issuer {
 	t.Helper()
-	i := &Issuer{t: t, now: now}
+	i := &Issuer{t: t, now: now, flows: newFlows()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", i.discovery)
 	mux.HandleFunc("GET /jwks", i.jwks)
+	mux.HandleFunc("GET /authorize", i.authorize)
+	mux.HandleFunc("POST /authorize", i.decide)
+	mux.HandleFunc("POST /token", i.token)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	i.URL = srv.URL
@@ -81,12 +87,20 @@ func (i *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "starting up", http.StatusServiceUnavailable)
 		return
 	}
+	i.mu.Lock()
+	authMethods := i.flows.authMethods
+	i.mu.Unlock()
 	writeJSON(w, map[string]any{
 		"issuer":                                i.URL,
 		"jwks_uri":                              i.URL + "/jwks",
+		"authorization_endpoint":                i.URL + "/authorize",
+		"token_endpoint":                        i.URL + "/token",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
+		"scopes_supported":                      []string{"openid", "email", "profile"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": authMethods,
 	})
 }
 
