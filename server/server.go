@@ -1,7 +1,8 @@
 // Package server assembles orgd's HTTP handler: both API surfaces, health,
-// the invitation page, the fallback that answers unknown paths in the
-// manner of the part they belong to (JSON for the APIs, HTML for the page),
-// and the middleware every request passes through.
+// the invitation page, the OpenAPI document and its page, the fallback that
+// answers unknown paths in the manner of the part they belong to (JSON for
+// the APIs, HTML for the page), and the middleware every request passes
+// through.
 package server
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/orgd/orgd/api/dreadnode"
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/httpx"
+	"github.com/orgd/orgd/openapi"
 	"github.com/orgd/orgd/web"
 )
 
@@ -51,6 +53,7 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	pages := web.New(svc, log, web.Options{PublicURL: opts.PublicURL, AcceptRedirect: opts.AcceptRedirect,
 		RequireSignIn: opts.PageRequireSignIn, Now: opts.Now, Failures: opts.Failures})
 	pages.Register(mux)
+	openapi.NewHandler(log).Register(mux)
 	mux.Handle("/", fallback(mux, func(path string) surface {
 		switch {
 		case web.Serves(path):
