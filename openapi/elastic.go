@@ -29,6 +29,7 @@ type elasticOperation struct {
 
 type elasticDefinition struct {
 	Description string                     `json:"description,omitempty"`
+	Required    []string                   `json:"required,omitempty"`
 	Properties  map[string]elasticProperty `json:"properties,omitempty"`
 }
 

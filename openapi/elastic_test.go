@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +62,7 @@ func extractElasticText(apidocs []byte, source string) (*elasticText, error) {
 		Paths       map[string]map[string]json.RawMessage `json:"paths"`
 		Definitions map[string]struct {
 			Description string                   `json:"description"`
+			Required    []string                 `json:"required"`
 			Properties  map[string]swaggerSchema `json:"properties"`
 		} `json:"definitions"`
 	}
@@ -129,7 +131,7 @@ func extractElasticText(apidocs []byte, source string) (*elasticText, error) {
 			continue
 		}
 		def := doc.Definitions[name]
-		d := elasticDefinition{Description: elasticWords(def.Description)}
+		d := elasticDefinition{Description: elasticWords(def.Description), Required: def.Required}
 		for pname, p := range def.Properties {
 			if d.Properties == nil {
 				d.Properties = map[string]elasticProperty{}
@@ -154,4 +156,26 @@ var (
 // sentence that ECE lacks the API, and warnings about Elastic's plans.
 func elasticWords(s string) string {
 	return strings.TrimSpace(warnings.ReplaceAllString(eceOnly.ReplaceAllString(s, ""), ""))
+}
+
+// TestElasticRequired checks that the document requires every property
+// Elastic's requires, so that orgd's answers always carry what Elastic's
+// clients need; only the organization_id of a role assignment, which orgd
+// lets a request leave out, is exempt (requestRequired).
+func TestElasticRequired(t *testing.T) {
+	doc, _ := Build()
+	text, err := loadElasticText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range doc.Components.Schemas {
+		for _, prop := range text.Definitions[name].Required {
+			if r, ok := requestRequired[name+"."+prop]; ok && !r {
+				continue
+			}
+			if !slices.Contains(s.Required, prop) {
+				t.Errorf("%s.%s: Elastic requires it, the document does not", name, prop)
+			}
+		}
+	}
 }
