@@ -163,11 +163,7 @@ func elasticWords(s string) string {
 // clients need; only the organization_id of a role assignment, which orgd
 // lets a request leave out, is exempt (requestRequired).
 func TestElasticRequired(t *testing.T) {
-	doc, _ := Build()
-	text, err := loadElasticText()
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, text := built(t)
 	for name, s := range doc.Components.Schemas {
 		for _, prop := range text.Definitions[name].Required {
 			if r, ok := requestRequired[name+"."+prop]; ok && !r {

@@ -71,11 +71,7 @@ func TestWords(t *testing.T) {
 // names of Elastic's definitions, and that every operation, parameter and
 // schema has words.
 func TestDescriptions(t *testing.T) {
-	doc, _ := Build()
-	text, err := loadElasticText()
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, text := built(t)
 	for name, s := range doc.Components.Schemas {
 		if s.Description == "" {
 			t.Errorf("schema %s has no description", name)
@@ -104,4 +100,15 @@ func TestDescriptions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// built returns the document and the words of Elastic it was built with.
+func built(t *testing.T) (*Document, *elasticText) {
+	t.Helper()
+	doc, _ := Build()
+	text, err := loadElasticText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, text
 }

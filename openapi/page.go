@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"html/template"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,7 +129,7 @@ func renderPage(doc *Document) ([]byte, error) {
 		g := groups[o.Tags[0]]
 		g.Operations = append(g.Operations, pageOp(doc, r, o))
 	}
-	for _, name := range sortedKeys(doc.Components.Schemas) {
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.Schemas)) {
 		s := doc.Components.Schemas[name]
 		ps := pageSchema{Name: name, Description: proseOf(s.Description)}
 		if s.Properties != nil {
@@ -138,7 +139,7 @@ func renderPage(doc *Document) ([]byte, error) {
 		}
 		data.Schemas = append(data.Schemas, ps)
 	}
-	for _, name := range sortedKeys(doc.Components.SecuritySchemes) {
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.SecuritySchemes)) {
 		data.Schemes = append(data.Schemes, pageScheme{Name: name, Description: proseOf(doc.Components.SecuritySchemes[name].Description)})
 	}
 	var b bytes.Buffer
@@ -164,13 +165,13 @@ func pageOp(doc *Document, r route, o *Operation) pageOperation {
 	if b := o.RequestBody; b != nil {
 		out.Body = &pageBody{Required: b.Required, Description: proseOf(b.Description), Type: typeOf(b.Content["application/json"].Schema)}
 	}
-	for _, status := range sortedKeys(o.Responses) {
+	for _, status := range slices.Sorted(maps.Keys(o.Responses)) {
 		resp := o.Responses[status]
 		pr := pageResponse{Status: status, Description: proseOf(resp.Description)}
 		if name, ok := strings.CutPrefix(resp.Ref, "#/components/responses/"); ok {
 			resp = doc.Components.Responses[name]
 		}
-		pr.Headers = sortedKeys(resp.Headers)
+		pr.Headers = slices.Sorted(maps.Keys(resp.Headers))
 		for ct, m := range resp.Content {
 			pr.ContentType, pr.Type = ct, typeOf(m.Schema)
 		}
@@ -261,13 +262,4 @@ func constText(v any) string {
 		return strconv.Itoa(v)
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
