@@ -1,7 +1,8 @@
 // Package server assembles orgd's HTTP handler: both API surfaces, health,
-// the invitation page, the fallback that answers unknown paths in the
-// manner of the part they belong to (JSON for the APIs, HTML for the page),
-// and the middleware every request passes through.
+// the invitation page, the OpenAPI document and its page, the fallback that
+// answers unknown paths in the manner of the part they belong to (JSON for
+// the APIs, HTML for the page), and the middleware every request passes
+// through.
 package server
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/httpx"
 	"github.com/orgd/orgd/metrics"
+	"github.com/orgd/orgd/openapi"
 	"github.com/orgd/orgd/web"
 )
 
@@ -70,6 +72,7 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 	if opts.Metrics != nil && opts.ServeMetrics {
 		mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}
+	openapi.NewHandler(log).Register(mux)
 	mux.Handle("/", fallback(mux, func(path string) surface {
 		switch {
 		case web.Serves(path):

@@ -127,13 +127,7 @@ func Serves(path string) bool {
 // secure sets the security headers of every answer of the pages: nothing
 // but the embedded stylesheet loads, no frames, no referrer (the token is in
 // the URL), no caching.
-func (p *Pages) secure(h http.Header) {
-	h.Set("Content-Security-Policy", p.csp())
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-}
+func (p *Pages) secure(h http.Header) { httpx.SecureHTML(h, p.csp()) }
 
 //go:embed templates
 var templateFiles embed.FS

@@ -59,7 +59,10 @@ type Server struct {
 	Svc       *orgd.Service
 	Store     *store.Store
 	Clock     *Clock
-	HTTP      *http.Client // follows no redirects, so that tests see them
+	// HTTP follows no redirects, so that tests see them, and fails the test
+	// for an answer of the APIs that breaks the OpenAPI document (see
+	// contract.go); clients that use its Transport do too.
+	HTTP *http.Client
 }
 
 // Option changes the limits of a Server.
@@ -202,6 +205,9 @@ func StartWith(t testing.TB, databaseURL string, setup Setup) *Server {
 	t.Cleanup(ts.Close)
 	client := ts.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if err := checkAnswers(t, client, ts.URL); err != nil {
+		t.Fatal(err)
+	}
 	return &Server{t: t, URL: ts.URL, PublicURL: publicURL, Svc: svc, Store: st, Clock: clock, HTTP: client}
 }
 
