@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync/atomic"
+
+	"github.com/orgd/orgd/api/dreadnode"
+	"github.com/orgd/orgd/api/elastic"
+)
+
+// The two API surfaces, and the name of the two limits.
+const (
+	surfaceElastic = "elastic"
+	surfaceSlug    = "slug"
+	surfaceLimit   = "limit"
+)
+
+// What a scenario's throughput is compared with.
+const (
+	limitHTTP   = "http"   // the bare net/http handler
+	limitInsert = "insert" // the one-row INSERT
+)
+
+// scenario is one measured workload.
+type scenario struct {
+	surface string
+	name    string
+	clients int    // 0: the run's --clients
+	warmup  bool   // run --warmup first, unmeasured (not for pools that run out, nor for slow requests)
+	limit   string // limitHTTP or limitInsert
+	op      Op
+}
+
+func (s scenario) id() string { return s.surface + "/" + s.name }
+
+// loadSet builds the scenarios over one running orgd and its fixture.
+type loadSet struct {
+	f       *fixture
+	c       *client
+	clients int
+	seq     atomic.Int64 // makes every created address unique
+}
+
+func (l *loadSet) nextEmails(n int) []string {
+	last := l.seq.Add(int64(n))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("new-%d@example.com", last-int64(n)+int64(i))
+	}
+	return out
+}
+
+func (l *loadSet) creator(worker int) benchOrg { return l.f.creators[worker%len(l.f.creators)] }
+
+func apiKey(a account) string { return "ApiKey " + a.Key }
+func bearer(a account) string { return "Bearer " + a.Key }
+
+// scenarios lists every scenario of the surfaces, in the order they run.
+func (l *loadSet) scenarios(surfaces []string) []scenario {
+	var out []scenario
+	for _, s := range surfaces {
+		switch s {
+		case surfaceElastic:
+			out = append(out, l.elastic()...)
+		case surfaceSlug:
+			out = append(out, l.slug()...)
+		}
+	}
+	return out
+}
+
+func (l *loadSet) elastic() []scenario {
+	f := l.f
+	out := []scenario{
+		{name: "create-1", warmup: true, limit: limitInsert, op: l.elasticCreate(1)},
+		{name: "create-100", warmup: true, limit: limitInsert, op: l.elasticCreate(100)},
+		{name: "create-1000", limit: limitInsert, op: l.elasticCreate(1000)},
+		{name: "create-1000-single", clients: 1, limit: limitInsert, op: l.elasticCreate(1000)},
+	}
+	for _, n := range sortedKeys(f.invitationLists) {
+		org := f.invitationLists[n]
+		out = append(out, scenario{name: fmt.Sprintf("list-invitations-%d", n), warmup: n <= 1000, limit: limitHTTP,
+			op: func(ctx context.Context, _ int) error {
+				return l.c.do(ctx, elasticListInvitations(org, n))
+			}})
+		// TODO(issue 7): deep page with the cursor: a page far into the
+		// list, once list-organization-invitations has cursor pagination.
+		// Today the API answers the whole list, measured above.
+	}
+	for _, n := range sortedKeys(f.memberLists) {
+		org := f.memberLists[n]
+		out = append(out, scenario{name: fmt.Sprintf("list-members-%d", n), warmup: n <= 1000, limit: limitHTTP,
+			op: func(ctx context.Context, _ int) error {
+				return l.c.do(ctx, elasticListMembers(org, n))
+			}})
+		// TODO(issue 7): deep page of members with the cursor.
+	}
+	if len(f.tokens) > 0 {
+		reader := f.creators[0].Owner
+		out = append(out, scenario{name: "get-invitation", warmup: true, limit: limitHTTP,
+			op: func(ctx context.Context, worker int) error {
+				token := f.tokens[int(l.seq.Add(1))%len(f.tokens)]
+				return l.c.do(ctx, elasticGetInvitation(reader, token))
+			}})
+	}
+	if p := f.accept[surfaceElastic]; p != nil {
+		out = append(out, scenario{name: "accept", limit: limitInsert, op: l.elasticAccept(p)})
+	}
+	if len(f.mixed) > 0 {
+		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(surfaceElastic)})
+	}
+	for i := range out {
+		out[i].surface = surfaceElastic
+	}
+	return out
+}
+
+func (l *loadSet) slug() []scenario {
+	f := l.f
+	out := []scenario{
+		{name: "create-1", warmup: true, limit: limitInsert, op: func(ctx context.Context, worker int) error {
+			return l.c.do(ctx, slugInvite(l.creator(worker), l.nextEmails(1)[0]))
+		}},
+	}
+	for _, n := range sortedKeys(f.invitationLists) {
+		org := f.invitationLists[n]
+		out = append(out, scenario{name: fmt.Sprintf("list-invitations-%d", n), warmup: n <= 1000, limit: limitHTTP,
+			op: func(ctx context.Context, _ int) error {
+				return l.c.do(ctx, slugListInvitations(org, n))
+			}})
+		// TODO(issue 7): deep page with the cursor.
+	}
+	for _, n := range sortedKeys(f.memberLists) {
+		org := f.memberLists[n]
+		out = append(out, scenario{name: fmt.Sprintf("list-members-%d", n), warmup: n <= 1000, limit: limitHTTP,
+			op: func(ctx context.Context, _ int) error {
+				return l.c.do(ctx, slugListMembers(org, n))
+			}})
+		// TODO(issue 7): deep page of members with the cursor.
+	}
+	if p := f.accept[surfaceSlug]; p != nil {
+		out = append(out, scenario{name: "respond", limit: limitInsert, op: l.slugRespond(p)})
+	}
+	if len(f.mixed) > 0 {
+		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(surfaceSlug)})
+	}
+	for i := range out {
+		out[i].surface = surfaceSlug
+	}
+	return out
+}
+
+// The requests of the Elastic surface.
+
+func elasticCreate(org benchOrg, addrs []string) call {
+	return call{name: "create-organization-invitations", method: http.MethodPost,
+		path: "/api/v1/organizations/" + org.ID + "/invitations", auth: apiKey(org.Owner),
+		body: jsonBody(map[string]any{"emails": addrs}), want: http.StatusCreated,
+		check: decodeAs(func(v *elastic.OrganizationInvitations) error {
+			if err := wantLen("invitations", len(v.Invitations), len(addrs)); err != nil {
+				return err
+			}
+			return nonEmpty("token", v.Invitations[0].Token)
+		})}
+}
+
+func (l *loadSet) elasticCreate(n int) Op {
+	return func(ctx context.Context, worker int) error {
+		return l.c.do(ctx, elasticCreate(l.creator(worker), l.nextEmails(n)))
+	}
+}
+
+func elasticListInvitations(org benchOrg, want int) call {
+	return call{name: "list-organization-invitations", method: http.MethodGet,
+		path: "/api/v1/organizations/" + org.ID + "/invitations", auth: apiKey(org.Owner), want: http.StatusOK,
+		check: decodeAs(func(v *elastic.OrganizationInvitations) error {
+			if want < 0 {
+				return nil
+			}
+			return wantLen("invitations", len(v.Invitations), want)
+		})}
+}
+
+func elasticListMembers(org benchOrg, want int) call {
+	return call{name: "list-organization-members", method: http.MethodGet,
+		path: "/api/v1/organizations/" + org.ID + "/members", auth: apiKey(org.Owner), want: http.StatusOK,
+		check: decodeAs(func(v *elastic.OrganizationMemberships) error {
+			if want < 0 {
+				return nil
+			}
+			return wantLen("members", len(v.Members), want)
+		})}
+}
+
+func elasticGetOrganization(org benchOrg) call {
+	return call{name: "get-organization", method: http.MethodGet,
+		path: "/api/v1/organizations/" + org.ID, auth: apiKey(org.Owner), want: http.StatusOK,
+		check: decodeAs(func(v *elastic.Organization) error {
+			if v.ID != org.ID {
+				return fmt.Errorf("organization %q, want %q", v.ID, org.ID)
+			}
+			return nil
+		})}
+}
+
+func elasticGetInvitation(caller account, token string) call {
+	return call{name: "get-organization-invitation", method: http.MethodGet,
+		path: "/api/v1/organizations/invitations/" + url.PathEscape(token), auth: apiKey(caller), want: http.StatusOK,
+		check: decodeAs(func(v *elastic.OrganizationInvitation) error {
+			if v.Token != token {
+				return fmt.Errorf("another invitation's token")
+			}
+			return nil
+		})}
+}
+
+func elasticAccept(it pooled) call {
+	return call{name: "accept-organization-invitation", method: http.MethodPost,
+		path: "/api/v1/organizations/invitations/" + url.PathEscape(it.Token) + "/_accept", auth: apiKey(it.Invitee),
+		want: http.StatusOK, check: decodeAs[map[string]any](nil)}
+}
+
+func (l *loadSet) elasticAccept(p *pool) Op {
+	return func(ctx context.Context, _ int) error {
+		it, ok := p.take()
+		if !ok {
+			return errExhausted
+		}
+		return l.c.do(ctx, elasticAccept(it))
+	}
+}
+
+// The requests of the slug surface.
+
+func slugInvite(org benchOrg, addr string) call {
+	return call{name: "invite_to_organization", method: http.MethodPost,
+		path: "/api/v1/org/" + org.Slug + "/invitations", auth: bearer(org.Owner),
+		body: jsonBody(map[string]any{"email": addr}), want: http.StatusOK,
+		check: decodeAs(func(v *dreadnode.Invitation) error {
+			if v.Status != "pending" {
+				return fmt.Errorf("status %q, want pending", v.Status)
+			}
+			return nonEmpty("id", v.ID)
+		})}
+}
+
+func slugListInvitations(org benchOrg, want int) call {
+	return call{name: "list_organization_invitations", method: http.MethodGet,
+		path: "/api/v1/org/" + org.Slug + "/invitations", auth: bearer(org.Owner), want: http.StatusOK,
+		check: decodeAs(func(v *[]dreadnode.Invitation) error {
+			if want < 0 {
+				return nil
+			}
+			return wantLen("invitations", len(*v), want)
+		})}
+}
+
+func slugListMembers(org benchOrg, want int) call {
+	return call{name: "list_organization_members", method: http.MethodGet,
+		path: "/api/v1/org/" + org.Slug + "/members", auth: bearer(org.Owner), want: http.StatusOK,
+		check: decodeAs(func(v *[]dreadnode.Member) error {
+			if want < 0 {
+				return nil
+			}
+			return wantLen("members", len(*v), want)
+		})}
+}
+
+func slugGetOrganization(org benchOrg) call {
+	return call{name: "get_organization", method: http.MethodGet,
+		path: "/api/v1/org/" + org.Slug, auth: bearer(org.Owner), want: http.StatusOK,
+		check: decodeAs(func(v *dreadnode.Organization) error {
+			if v.Key != org.Slug {
+				return fmt.Errorf("organization %q, want %q", v.Key, org.Slug)
+			}
+			return nil
+		})}
+}
+
+func slugMyOrganizations(a account) call {
+	return call{name: "list_user_organizations", method: http.MethodGet,
+		path: "/api/v1/user/organizations", auth: bearer(a), want: http.StatusOK,
+		check: decodeAs(func(v *[]dreadnode.Organization) error {
+			if len(*v) == 0 {
+				return fmt.Errorf("no organizations")
+			}
+			return nil
+		})}
+}
+
+func slugRespond(it pooled) call {
+	return call{name: "respond_to_invitation", method: http.MethodPost,
+		path: "/api/v1/invitations/" + it.ID + "/respond", auth: bearer(it.Invitee),
+		body: []byte(`{"accept":true}`), want: http.StatusOK,
+		check: decodeAs(func(v *dreadnode.Member) error {
+			if v.OrgID != it.OrgID || v.UserID != it.Invitee.ID {
+				return fmt.Errorf("membership of %s in %s, want %s in %s", v.UserID, v.OrgID, it.Invitee.ID, it.OrgID)
+			}
+			return nil
+		})}
+}
+
+func (l *loadSet) slugRespond(p *pool) Op {
+	return func(ctx context.Context, _ int) error {
+		it, ok := p.take()
+		if !ok {
+			return errExhausted
+		}
+		return l.c.do(ctx, slugRespond(it))
+	}
+}
+
+// mixed is the mixed workload on one surface across the fixture's
+// organizations: 70% reads (four kinds, evenly), 25% creates of one
+// invitation, 5% accepts, each on an organization drawn at random.
+func (l *loadSet) mixed(surface string) Op {
+	rngs := make([]*rand.Rand, l.clients)
+	for i := range rngs {
+		rngs[i] = rand.New(rand.NewPCG(uint64(i), 7))
+	}
+	orgs, accept := l.f.mixed, l.f.mixedAccept[surface]
+	return func(ctx context.Context, worker int) error {
+		rng := rngs[worker]
+		org := orgs[rng.IntN(len(orgs))]
+		roll := rng.IntN(100)
+		var k call
+		switch {
+		case roll < 70 && surface == surfaceElastic:
+			switch rng.IntN(4) {
+			case 0:
+				k = elasticListInvitations(org.benchOrg, -1)
+			case 1:
+				k = elasticListMembers(org.benchOrg, -1)
+			case 2:
+				k = elasticGetOrganization(org.benchOrg)
+			default:
+				k = elasticGetInvitation(org.Owner, org.tokens[rng.IntN(len(org.tokens))])
+			}
+		case roll < 70:
+			switch rng.IntN(4) {
+			case 0:
+				k = slugListInvitations(org.benchOrg, -1)
+			case 1:
+				k = slugListMembers(org.benchOrg, -1)
+			case 2:
+				k = slugGetOrganization(org.benchOrg)
+			default:
+				k = slugMyOrganizations(org.Owner)
+			}
+		case roll < 95 && surface == surfaceElastic:
+			k = elasticCreate(org.benchOrg, l.nextEmails(1))
+		case roll < 95:
+			k = slugInvite(org.benchOrg, l.nextEmails(1)[0])
+		default:
+			it, ok := accept.take()
+			if !ok {
+				return errExhausted
+			}
+			if surface == surfaceElastic {
+				k = elasticAccept(it)
+			} else {
+				k = slugRespond(it)
+			}
+		}
+		return l.c.do(ctx, k)
+	}
+}
+
+func sortedKeys[V any](m map[int]V) []int {
+	return slices.Sorted(maps.Keys(m))
+}
