@@ -21,12 +21,12 @@ const maxErrorKinds = 20
 
 // Run is what one load run measured.
 type Run struct {
-	Requests  int              // completed operations, errors included
-	Errors    int              // operations whose answer failed its check
-	ErrorKind map[string]int   // up to maxErrorKinds distinct messages and their counts
-	Latencies []time.Duration  // of every completed operation, sorted
-	Elapsed   time.Duration    // from the first start to the last completion
-	Exhausted bool             // a client ran out of work before the time was up
+	Requests  int             // completed operations, errors included
+	Errors    int             // operations whose answer failed its check
+	ErrorKind map[string]int  // up to maxErrorKinds distinct messages and their counts
+	Latencies []time.Duration // of every completed operation, sorted
+	Elapsed   time.Duration   // from the first start to the last completion
+	Exhausted bool            // a client ran out of work before the time was up
 }
 
 // RPS is completed operations per second.
@@ -69,7 +69,9 @@ func drive(ctx context.Context, clients int, d time.Duration, op Op) *Run {
 				l.lat = append(l.lat, lat)
 				if err != nil {
 					l.nerr++
-					l.errs[err.Error()]++
+					if msg := err.Error(); l.errs[msg] > 0 || len(l.errs) < maxErrorKinds {
+						l.errs[msg]++
+					}
 				}
 			}
 		})

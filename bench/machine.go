@@ -33,6 +33,7 @@ func describeMachine(ctx context.Context, src, postgresURL string, engines []str
 			m.MemoryGB = int((b + 1<<29) >> 30)
 		}
 	}
+	m.LoadBefore = loadAverage()
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
@@ -61,4 +62,14 @@ func describeMachine(ctx context.Context, src, postgresURL string, engines []str
 		}
 	}
 	return m
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

@@ -216,6 +216,7 @@ func (r *Report) add(res Result, stderr io.Writer) {
 }
 
 func (r *Report) finish() *Report {
+	r.Machine.LoadAfter = loadAverage()
 	limitsOf(r.Results)
 	r.Targets = judge(r.Results)
 	return r

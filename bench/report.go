@@ -62,6 +62,10 @@ type Machine struct {
 	PostgreSQL string `json:"postgresql,omitempty"`
 	SQLite     string `json:"sqlite,omitempty"`
 	Orgd       string `json:"orgd_commit,omitempty"`
+	// The machine's load average when the run started and ended: other
+	// work on the machine takes CPU from orgd and the load generator.
+	LoadBefore string `json:"load_before,omitempty"`
+	LoadAfter  string `json:"load_after,omitempty"`
 }
 
 // Report is everything one run measured.
