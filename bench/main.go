@@ -351,10 +351,14 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, pid i
 			perReq := math.Round(float64(cpu)/float64(run.Requests)/1e3) / 1e3
 			r.ServerCPUMsPerRequest = &perReq
 		}
-		mb := math.Round(float64(peak)/(1<<20)*10) / 10
-		r.ServerPeakRSSMB = &mb
+		r.ServerPeakRSSMB, r.ServerStartRSSMB = megabytes(peak), megabytes(u.rss0)
 	}
 	return r, ctx.Err()
+}
+
+func megabytes(b int64) *float64 {
+	mb := math.Round(float64(b)/(1<<20)*10) / 10
+	return &mb
 }
 
 // plan derives what to bootstrap from the scenarios selected.

@@ -83,6 +83,7 @@ func resetPeakRSS(pid int) error {
 type usage struct {
 	pid      int
 	cpu0     time.Duration
+	rss0     int64
 	hwmReset bool
 	stop     chan struct{}
 	done     sync.WaitGroup
@@ -92,6 +93,7 @@ type usage struct {
 func startUsage(pid int) (*usage, error) {
 	u := &usage{pid: pid, stop: make(chan struct{})}
 	u.hwmReset = resetPeakRSS(pid) == nil
+	u.rss0, _ = statusBytes(pid, "VmRSS")
 	cpu, err := cpuTime(pid)
 	if err != nil {
 		return nil, err

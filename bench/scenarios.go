@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -32,6 +33,7 @@ type scenario struct {
 	surface string
 	name    string
 	clients int    // 0: the run's --clients
+	size    int    // the length of the list it reads or writes, 0 for others: larger ones run last
 	warmup  bool   // run --warmup first, unmeasured (not for pools that run out, nor for slow requests)
 	limit   string // limitHTTP or limitInsert
 	op      Op
@@ -61,7 +63,9 @@ func (l *loadSet) creator(worker int) benchOrg { return l.f.creators[worker%len(
 func apiKey(a account) string { return "ApiKey " + a.Key }
 func bearer(a account) string { return "Bearer " + a.Key }
 
-// scenarios lists every scenario of the surfaces, in the order they run.
+// scenarios lists every scenario of the surfaces in the order they run:
+// the long lists last, in growing size, so that the memory a long list
+// leaves behind in orgd does not count against a smaller scenario.
 func (l *loadSet) scenarios(surfaces []string) []scenario {
 	var out []scenario
 	for _, s := range surfaces {
@@ -72,6 +76,7 @@ func (l *loadSet) scenarios(surfaces []string) []scenario {
 			out = append(out, l.slug()...)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b scenario) int { return cmp.Compare(a.size, b.size) })
 	return out
 }
 
@@ -79,28 +84,12 @@ func (l *loadSet) elastic() []scenario {
 	f := l.f
 	out := []scenario{
 		{name: "create-1", warmup: true, limit: limitInsert, op: l.elasticCreate(1)},
-		{name: "create-100", warmup: true, limit: limitInsert, op: l.elasticCreate(100)},
-		{name: "create-1000", limit: limitInsert, op: l.elasticCreate(1000)},
-		{name: "create-1000-single", clients: 1, limit: limitInsert, op: l.elasticCreate(1000)},
+		{name: "create-100", size: 100, warmup: true, limit: limitInsert, op: l.elasticCreate(100)},
+		{name: "create-1000", size: 1000, limit: limitInsert, op: l.elasticCreate(1000)},
+		{name: "create-1000-single", size: 1000, clients: 1, limit: limitInsert, op: l.elasticCreate(1000)},
 	}
-	for _, n := range sortedKeys(f.invitationLists) {
-		org := f.invitationLists[n]
-		out = append(out, scenario{name: fmt.Sprintf("list-invitations-%d", n), warmup: n <= 1000, limit: limitHTTP,
-			op: func(ctx context.Context, _ int) error {
-				return l.c.do(ctx, elasticListInvitations(org, n))
-			}})
-		// TODO(issue 7): deep page with the cursor: a page far into the
-		// list, once list-organization-invitations has cursor pagination.
-		// Today the API answers the whole list, measured above.
-	}
-	for _, n := range sortedKeys(f.memberLists) {
-		org := f.memberLists[n]
-		out = append(out, scenario{name: fmt.Sprintf("list-members-%d", n), warmup: n <= 1000, limit: limitHTTP,
-			op: func(ctx context.Context, _ int) error {
-				return l.c.do(ctx, elasticListMembers(org, n))
-			}})
-		// TODO(issue 7): deep page of members with the cursor.
-	}
+	out = append(out, l.lists("list-invitations", f.invitationLists, elasticListInvitations)...)
+	out = append(out, l.lists("list-members", f.memberLists, elasticListMembers)...)
 	if len(f.tokens) > 0 {
 		reader := f.creators[0].Owner
 		out = append(out, scenario{name: "get-invitation", warmup: true, limit: limitHTTP,
@@ -128,22 +117,8 @@ func (l *loadSet) slug() []scenario {
 			return l.c.do(ctx, slugInvite(l.creator(worker), l.nextEmails(1)[0]))
 		}},
 	}
-	for _, n := range sortedKeys(f.invitationLists) {
-		org := f.invitationLists[n]
-		out = append(out, scenario{name: fmt.Sprintf("list-invitations-%d", n), warmup: n <= 1000, limit: limitHTTP,
-			op: func(ctx context.Context, _ int) error {
-				return l.c.do(ctx, slugListInvitations(org, n))
-			}})
-		// TODO(issue 7): deep page with the cursor.
-	}
-	for _, n := range sortedKeys(f.memberLists) {
-		org := f.memberLists[n]
-		out = append(out, scenario{name: fmt.Sprintf("list-members-%d", n), warmup: n <= 1000, limit: limitHTTP,
-			op: func(ctx context.Context, _ int) error {
-				return l.c.do(ctx, slugListMembers(org, n))
-			}})
-		// TODO(issue 7): deep page of members with the cursor.
-	}
+	out = append(out, l.lists("list-invitations", f.invitationLists, slugListInvitations)...)
+	out = append(out, l.lists("list-members", f.memberLists, slugListMembers)...)
 	if p := f.accept[surfaceSlug]; p != nil {
 		out = append(out, scenario{name: "respond", limit: limitInsert, op: l.slugRespond(p)})
 	}
@@ -152,6 +127,22 @@ func (l *loadSet) slug() []scenario {
 	}
 	for i := range out {
 		out[i].surface = surfaceSlug
+	}
+	return out
+}
+
+// lists returns a scenario per organization of orgs, listing its whole
+// list: the first page, as orgd answers today.
+//
+// TODO(issue 7): deep page with the cursor. Once the list operations have
+// cursor pagination, add a scenario per size that reads a page far into
+// the list, and make these read the first page only.
+func (l *loadSet) lists(kind string, orgs map[int]benchOrg, req func(benchOrg, int) call) []scenario {
+	var out []scenario
+	for _, n := range sortedKeys(orgs) {
+		k := req(orgs[n], n)
+		out = append(out, scenario{name: fmt.Sprintf("%s-%d", kind, n), size: n, warmup: n <= 1000, limit: limitHTTP,
+			op: func(ctx context.Context, _ int) error { return l.c.do(ctx, k) }})
 	}
 	return out
 }
