@@ -34,7 +34,7 @@ type Result struct {
 	ServerCPUMsPerRequest *float64 `json:"server_cpu_ms_per_request,omitempty"`
 	ServerPeakRSSMB       *float64 `json:"server_peak_rss_mb,omitempty"`
 	ServerStartRSSMB      *float64 `json:"server_start_rss_mb,omitempty"` // left by earlier scenarios
-	Limit                 string   `json:"limit,omitempty"` // limitHTTP or limitInsert
+	Limit                 string   `json:"limit,omitempty"`               // limitHTTP or limitInsert
 	LimitRPS              float64  `json:"limit_requests_per_second,omitempty"`
 	RatioToLimit          float64  `json:"ratio_to_limit,omitempty"`
 }
