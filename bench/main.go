@@ -233,7 +233,7 @@ func (o *options) measureHTTPLimit(ctx context.Context) (Result, error) {
 	sc := scenario{surface: surfaceLimit, name: limitHTTP, warmup: true, op: func(ctx context.Context, _ int) error {
 		return c.do(ctx, bareCall())
 	}}
-	return o.measure(ctx, "", sc, 0)
+	return o.measure(ctx, "", sc, measured{})
 }
 
 // orgdSettings are the settings orgd runs with: limits that would refuse
@@ -303,7 +303,7 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 		if err != nil {
 			return err
 		}
-		r, err := o.measure(ctx, string(e), scenario{surface: surfaceLimit, name: limitInsert, warmup: true, op: op}, 0)
+		r, err := o.measure(ctx, string(e), scenario{surface: surfaceLimit, name: limitInsert, warmup: true, op: op}, measured{dbName: db.name})
 		if err := errors.Join(err, done()); err != nil {
 			return err
 		}
@@ -316,7 +316,7 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 		if !o.only.MatchString(sc.id()) {
 			continue
 		}
-		r, err := o.measure(ctx, string(e), sc, srv.pid())
+		r, err := o.measure(ctx, string(e), sc, measured{srv.pid(), db.name})
 		if err != nil {
 			return err
 		}
@@ -326,34 +326,48 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 	return ctx.Err()
 }
 
-// measure runs one scenario, after its warm-up, and measures orgd's
-// process pid over it (none for 0).
-func (o *options) measure(ctx context.Context, engine string, sc scenario, pid int) (Result, error) {
+// measured is what a scenario's figures are taken from: orgd's process
+// (pid 0 for none) and the name of the PostgreSQL database ("" for none).
+type measured struct {
+	pid    int
+	dbName string
+}
+
+// measure runs one scenario, after its warm-up, and measures what runs it.
+func (o *options) measure(ctx context.Context, engine string, sc scenario, m measured) (Result, error) {
 	clients := cmp.Or(sc.clients, o.clients)
 	if sc.warmup && o.warmup > 0 {
 		drive(ctx, clients, o.warmup, sc.op)
 	}
-	var u *usage
-	if pid > 0 {
-		var err error
-		if u, err = startUsage(pid); err != nil {
-			return Result{}, err
-		}
+	u, err := startUsage(m.pid, m.dbName)
+	if err != nil {
+		return Result{}, err
 	}
 	run := drive(ctx, clients, o.duration, sc.op)
 	r := newResult(engine, sc.surface, sc.name, clients, run)
-	if u != nil {
-		cpu, peak, err := u.finish()
-		if err != nil {
-			return Result{}, err
-		}
-		if run.Requests > 0 {
-			perReq := math.Round(float64(cpu)/float64(run.Requests)/1e3) / 1e3
-			r.ServerCPUMsPerRequest = &perReq
-		}
+	cpu, peak, err := u.finish()
+	if err != nil {
+		return Result{}, err
+	}
+	r.OtherCPUCores = perSecond(cpu.other(), run.Elapsed)
+	if run.Requests > 0 && m.pid > 0 {
+		r.ServerCPUMsPerRequest = perRequest(cpu.server, run.Requests)
 		r.ServerPeakRSSMB, r.ServerStartRSSMB = megabytes(peak), megabytes(u.rss0)
 	}
+	if run.Requests > 0 && m.dbName != "" {
+		r.DatabaseCPUMsPerRequest = perRequest(cpu.database, run.Requests)
+	}
 	return r, ctx.Err()
+}
+
+func perRequest(cpu time.Duration, requests int) *float64 {
+	v := math.Round(float64(cpu)/float64(requests)/1e3) / 1e3
+	return &v
+}
+
+func perSecond(cpu, elapsed time.Duration) *float64 {
+	v := math.Round(cpu.Seconds()/elapsed.Seconds()*100) / 100
+	return &v
 }
 
 func megabytes(b int64) *float64 {

@@ -37,6 +37,7 @@ func buildOrgd(ctx context.Context, src, dir string) (string, error) {
 type database struct {
 	engine store.Engine
 	url    string
+	name   string // of a PostgreSQL database, which its backends show in their command lines
 	drop   func() error
 }
 
@@ -62,7 +63,7 @@ func newPostgres(ctx context.Context, adminURL string) (*database, error) {
 		return nil, fmt.Errorf("create database on %s: %w", store.Redact(adminURL), err)
 	}
 	u.Path = "/" + name
-	return &database{engine: store.Postgres, url: u.String(), drop: func() error {
+	return &database{engine: store.Postgres, url: u.String(), name: name, drop: func() error {
 		defer admin.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

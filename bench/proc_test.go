@@ -37,12 +37,43 @@ func TestParseStatusBytes(t *testing.T) {
 
 // The measurement of this very process works, whatever it reads.
 func TestUsageOfThisProcess(t *testing.T) {
-	u, err := startUsage(os.Getpid())
+	u, err := startUsage(os.Getpid(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cpu, peak, err := u.finish()
-	if err != nil || cpu < 0 || peak <= 0 {
-		t.Errorf("finish = %v, %d, %v; want a CPU time, a positive peak and no error", cpu, peak, err)
+	if err != nil || cpu.server < 0 || cpu.database != 0 || peak <= 0 {
+		t.Errorf("finish = %+v, %d, %v; want a CPU time, no database, a positive peak and no error", cpu, peak, err)
+	}
+	u, err = startUsage(0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, peak, err := u.finish(); err != nil || peak != 0 {
+		t.Errorf("finish without a server = %d, %v; want no peak and no error", peak, err)
+	}
+}
+
+func TestParseMachineBusy(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	stat := "cpu  100 20 30 5000 400 5 6 7 50 0\ncpu0 50 10 15 2500 200 2 3 3 25 0\n"
+	got, err := parseMachineBusy(stat)
+	if want := 1680 * time.Millisecond; err != nil || got != want {
+		t.Errorf("parseMachineBusy = %v, %v; want %v (idle, iowait and guest left out)", got, err, want)
+	}
+	if _, err := parseMachineBusy("intr 1 2 3\n"); err == nil {
+		t.Error("no cpu line: no error")
+	}
+}
+
+func TestOtherCPUIsWhatTheMeasurementDidNotUse(t *testing.T) {
+	s0 := cpuSnapshot{machine: 10 * time.Second, server: 2 * time.Second, database: time.Second, self: time.Second}
+	s1 := cpuSnapshot{machine: 20 * time.Second, server: 6 * time.Second, database: 3 * time.Second, self: 3 * time.Second}
+	if got := s1.sub(s0).other(); got != 2*time.Second {
+		t.Errorf("other = %v, want 2s", got)
+	}
+	// Processes that ended meanwhile can make the parts exceed the whole.
+	if got := (cpuSnapshot{machine: time.Second, server: 2 * time.Second}).other(); got != 0 {
+		t.Errorf("other = %v, want 0", got)
 	}
 }

@@ -34,9 +34,14 @@ type Result struct {
 	ServerCPUMsPerRequest *float64 `json:"server_cpu_ms_per_request,omitempty"`
 	ServerPeakRSSMB       *float64 `json:"server_peak_rss_mb,omitempty"`
 	ServerStartRSSMB      *float64 `json:"server_start_rss_mb,omitempty"` // left by earlier scenarios
-	Limit                 string   `json:"limit,omitempty"`               // limitHTTP or limitInsert
-	LimitRPS              float64  `json:"limit_requests_per_second,omitempty"`
-	RatioToLimit          float64  `json:"ratio_to_limit,omitempty"`
+	// CPU time of the PostgreSQL backends of the run's database.
+	DatabaseCPUMsPerRequest *float64 `json:"database_cpu_ms_per_request,omitempty"`
+	// CPU the rest of the machine used meanwhile, in cores: work that
+	// competed with the measurement.
+	OtherCPUCores *float64 `json:"other_cpu_cores,omitempty"`
+	Limit         string   `json:"limit,omitempty"` // limitHTTP or limitInsert
+	LimitRPS      float64  `json:"limit_requests_per_second,omitempty"`
+	RatioToLimit  float64  `json:"ratio_to_limit,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
@@ -119,7 +124,7 @@ func limitsOf(results []Result) {
 		}
 		if l > 0 {
 			r.LimitRPS = l
-			r.RatioToLimit = math.Round(r.RPS/l*1000) / 1000
+			r.RatioToLimit = r.RPS / l
 		}
 	}
 }
@@ -127,12 +132,13 @@ func limitsOf(results []Result) {
 // printTable writes the results for people.
 func printTable(w io.Writer, results []Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "engine\tsurface\tscenario\tclients\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\tcpu ms/req\tpeak MB\tvs limit\t")
+	fmt.Fprintln(tw, "engine\tsurface\tscenario\tclients\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\torgd cpu ms/req\tdb cpu ms/req\tpeak MB\tother cores\tvs limit\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
 			cmp.Or(r.Engine, "-"), r.Surface, r.Scenario+exhaustedMark(r), r.Clients, num(r.RPS),
 			num(r.P50ms), num(r.P90ms), num(r.P99ms), num(r.MaxMs), r.Errors,
-			optional(r.ServerCPUMsPerRequest), optional(r.ServerPeakRSSMB), ratio(r))
+			optional(r.ServerCPUMsPerRequest), optional(r.DatabaseCPUMsPerRequest), optional(r.ServerPeakRSSMB),
+			optional(r.OtherCPUCores), ratio(r))
 	}
 	tw.Flush()
 	for _, r := range results {
@@ -170,6 +176,9 @@ func optional(v *float64) string {
 func ratio(r Result) string {
 	if r.LimitRPS == 0 {
 		return "-"
+	}
+	if r.RatioToLimit < 0.001 {
+		return "<0.001 " + r.Limit
 	}
 	return fmt.Sprintf("%.3f %s", r.RatioToLimit, r.Limit)
 }
