@@ -91,14 +91,13 @@ type bootstrapper struct {
 // readerRole is the role of every invitation the bootstrap makes.
 var readerRole = orgd.RoleAssignments{Organization: []orgd.OrgRoleAssignment{{RoleID: string(orgd.RoleReader)}}}
 
-// bootstrap creates p in the migrated database st, sealing tokens with key.
-func bootstrap(ctx context.Context, st *store.Store, key []byte, p plan, progress func(string)) (*fixture, error) {
+// bootstrap creates p in the migrated database st, sealing tokens with key,
+// under the limits orgd will run with.
+func bootstrap(ctx context.Context, st *store.Store, key []byte, limits orgd.Limits, p plan, progress func(string)) (*fixture, error) {
 	box, err := orgd.NewBox(key)
 	if err != nil {
 		return nil, err
 	}
-	limits := orgd.DefaultLimits()
-	limits.InvitesPerHour, limits.DefaultMaxMembers, limits.MaxEmailsPerRequest = 0, 0, 1000
 	b := &bootstrapper{
 		svc:     orgd.NewService(st, box, orgd.Options{Limits: limits}),
 		st:      st,

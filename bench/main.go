@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type options struct {
 	acceptPool      int
 	createOrgs      int
 	jsonOut         string
+	cpuprofile      string
 	src             string
 	keep            bool
 }
@@ -77,6 +79,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.IntVar(&o.createOrgs, "create-orgs", 1, "organizations the create scenarios spread over (client i uses organization i mod N)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.src, "orgd", "..", "directory of the orgd module to build")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "serve orgd's handler in this process instead of the built binary and write a CPU profile per scenario into this directory (orgd's CPU and memory figures then include the load generator's)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary, SQLite files, orgd's logs)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -285,14 +288,24 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 	if err != nil {
 		return err
 	}
+	cfg, err := loadConfig(settings)
+	if err != nil {
+		return err
+	}
 	keyBytes, _ := hex.DecodeString(key)
-	f, err := bootstrap(ctx, st, keyBytes, o.plan(), func(s string) { progress("%s: bootstrapped %s", e, s) })
+	f, err := bootstrap(ctx, st, keyBytes, cfg.Limits, o.plan(), func(s string) { progress("%s: bootstrapped %s", e, s) })
 	st.Close()
 	if err != nil {
 		return err
 	}
-	progress("%s: orgd serve", e)
-	srv, err := startOrgd(ctx, bin, env, filepath.Join(dir, "orgd.log"))
+	var srv orgdServer
+	if o.cpuprofile != "" {
+		progress("%s: orgd's handler in this process, for CPU profiles", e)
+		srv, err = serveInProcess(ctx, settings, filepath.Join(dir, "orgd.log"))
+	} else {
+		progress("%s: orgd serve", e)
+		srv, err = startOrgd(ctx, bin, env, filepath.Join(dir, "orgd.log"))
+	}
 	if err != nil {
 		return err
 	}
@@ -309,7 +322,7 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 		}
 		rep.add(r, stderr)
 	}
-	c := newClient(srv.base, o.clients)
+	c := newClient(srv.url(), o.clients)
 	defer c.close()
 	set := &loadSet{f: f, c: c, clients: o.clients}
 	for _, sc := range set.scenarios(o.surfaces) {
@@ -343,7 +356,14 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, m mea
 	if err != nil {
 		return Result{}, err
 	}
+	stopProfile, err := o.startProfile(engine, sc)
+	if err != nil {
+		return Result{}, err
+	}
 	run := drive(ctx, clients, o.duration, sc.op)
+	if err := stopProfile(); err != nil {
+		return Result{}, err
+	}
 	r := newResult(engine, sc.surface, sc.name, clients, run)
 	cpu, peak, err := u.finish()
 	if err != nil {
@@ -358,6 +378,25 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, m mea
 		r.DatabaseCPUMsPerRequest = perRequest(cpu.database, run.Requests)
 	}
 	return r, ctx.Err()
+}
+
+// startProfile starts a CPU profile of a scenario when profiles are asked for.
+func (o *options) startProfile(engine string, sc scenario) (stop func() error, err error) {
+	if o.cpuprofile == "" || sc.surface == surfaceLimit {
+		return func() error { return nil }, nil
+	}
+	if err := os.MkdirAll(o.cpuprofile, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(o.cpuprofile, engine+"-"+sc.surface+"-"+sc.name+".pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
 }
 
 func perRequest(cpu time.Duration, requests int) *float64 {

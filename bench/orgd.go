@@ -103,19 +103,20 @@ func runOrgd(ctx context.Context, bin string, env []string, args ...string) erro
 	return nil
 }
 
-// server is a running orgd serve.
-type server struct {
+// process is a running orgd serve.
+type process struct {
 	cmd  *exec.Cmd
 	base string
 	log  string
 	done chan error
 }
 
-func (s *server) pid() int { return s.cmd.Process.Pid }
+func (s *process) pid() int    { return s.cmd.Process.Pid }
+func (s *process) url() string { return s.base }
 
 // startOrgd runs orgd serve on a free loopback port, its output going to
 // logFile, and waits until it answers its health check.
-func startOrgd(ctx context.Context, bin string, env []string, logFile string) (*server, error) {
+func startOrgd(ctx context.Context, bin string, env []string, logFile string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -131,7 +132,7 @@ func startOrgd(ctx context.Context, bin string, env []string, logFile string) (*
 		out.Close()
 		return nil, fmt.Errorf("start orgd serve: %w", err)
 	}
-	s := &server{cmd: cmd, base: "http://" + addr, log: logFile, done: make(chan error, 1)}
+	s := &process{cmd: cmd, base: "http://" + addr, log: logFile, done: make(chan error, 1)}
 	go func() { s.done <- cmd.Wait(); out.Close() }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -158,7 +159,7 @@ func startOrgd(ctx context.Context, bin string, env []string, logFile string) (*
 }
 
 // stop asks orgd to shut down and waits for it, killing it after 20s.
-func (s *server) stop() error {
+func (s *process) stop() error {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.done:
