@@ -123,45 +123,39 @@ func bootstrap(ctx context.Context, st *store.Store, key []byte, limits orgd.Lim
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range p.invitationSizes {
-		err := step(fmt.Sprintf("an organization with %d invitations", n), func() error {
-			orgs, err := b.orgs(ctx, fmt.Sprintf("inv%d", n), 1)
-			if err != nil {
-				return err
-			}
-			issued, err := b.invite(ctx, orgs[0], emails(fmt.Sprintf("inv%d", n), n))
-			if err != nil {
-				return err
-			}
-			f.invitationLists[n] = orgs[0]
-			for _, inv := range issued {
-				if len(f.tokens) < 10_000 {
-					f.tokens = append(f.tokens, inv.Token)
-				}
-			}
-			return nil
-		})
+	err = sized(step, p.invitationSizes, "an organization with %d invitations", func(n int) error {
+		orgs, err := b.orgs(ctx, fmt.Sprintf("inv%d", n), 1)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		issued, err := b.invite(ctx, orgs[0], emails(fmt.Sprintf("inv%d", n), n))
+		if err != nil {
+			return err
+		}
+		f.invitationLists[n] = orgs[0]
+		for _, inv := range issued[:min(len(issued), 10_000-len(f.tokens))] {
+			f.tokens = append(f.tokens, inv.Token)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, n := range p.memberSizes {
-		err := step(fmt.Sprintf("an organization with %d members", n), func() error {
-			orgs, err := b.orgs(ctx, fmt.Sprintf("mem%d", n), 1)
-			if err != nil {
-				return err
-			}
-			// The owner is a member too.
-			users, err := b.users(ctx, fmt.Sprintf("mem%d", n), n-1)
-			if err != nil {
-				return err
-			}
-			f.memberLists[n] = orgs[0]
-			return b.memberships(ctx, orgs[0].ID, users, orgd.RoleReader)
-		})
+	err = sized(step, p.memberSizes, "an organization with %d members", func(n int) error {
+		orgs, err := b.orgs(ctx, fmt.Sprintf("mem%d", n), 1)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		// The owner is a member too.
+		users, err := b.users(ctx, fmt.Sprintf("mem%d", n), n-1)
+		if err != nil {
+			return err
+		}
+		f.memberLists[n] = orgs[0]
+		return b.memberships(ctx, orgs[0].ID, users, orgd.RoleReader)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if p.acceptPool > 0 {
 		// Each of perUser invitees is invited to every one of the
@@ -212,6 +206,16 @@ func bootstrap(ctx context.Context, st *store.Store, key []byte, limits orgd.Lim
 		}
 	}
 	return f, nil
+}
+
+// sized runs a bootstrap step per size.
+func sized(step func(string, func() error) error, sizes []int, what string, fill func(n int) error) error {
+	for _, n := range sizes {
+		if err := step(fmt.Sprintf(what, n), func() error { return fill(n) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // emails returns n distinct addresses.

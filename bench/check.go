@@ -127,6 +127,14 @@ func wantLen(what string, got, want int) error {
 	return nil
 }
 
+// wantSame checks a field of an answer.
+func wantSame(what, got, want string) error {
+	if got != want {
+		return fmt.Errorf("%s %q, want %q", what, got, want)
+	}
+	return nil
+}
+
 // nonEmpty checks that fields of an answer that must be set are set.
 func nonEmpty(fields ...string) error {
 	for i := 0; i+1 < len(fields); i += 2 {

@@ -63,34 +63,68 @@ func (l *loadSet) creator(worker int) benchOrg { return l.f.creators[worker%len(
 func apiKey(a account) string { return "ApiKey " + a.Key }
 func bearer(a account) string { return "Bearer " + a.Key }
 
+// api is how one surface asks for what the scenarios do.
+type api struct {
+	name            string
+	create          func(org benchOrg, addrs []string) call
+	listInvitations func(org benchOrg, want int) call // want < 0: any length
+	listMembers     func(org benchOrg, want int) call
+	getOrganization func(org benchOrg) call
+	otherRead       func(org mixedOrg, rng *rand.Rand) call // the fourth read of the mixed workload
+	acceptName      string
+	accept          func(pooled) call
+}
+
+var elasticAPI = api{
+	name: surfaceElastic, create: elasticCreate, listInvitations: elasticListInvitations, listMembers: elasticListMembers,
+	getOrganization: elasticGetOrganization,
+	otherRead: func(org mixedOrg, rng *rand.Rand) call {
+		return elasticGetInvitation(org.Owner, org.tokens[rng.IntN(len(org.tokens))])
+	},
+	acceptName: "accept", accept: elasticAccept,
+}
+
+var slugAPI = api{
+	name: surfaceSlug, create: slugInvite, listInvitations: slugListInvitations, listMembers: slugListMembers,
+	getOrganization: slugGetOrganization,
+	otherRead:       func(org mixedOrg, _ *rand.Rand) call { return slugMyOrganizations(org.Owner) },
+	acceptName:      "respond", accept: slugRespond,
+}
+
 // scenarios lists every scenario of the surfaces in the order they run:
 // the long lists last, in growing size, so that the memory a long list
 // leaves behind in orgd does not count against a smaller scenario.
 func (l *loadSet) scenarios(surfaces []string) []scenario {
 	var out []scenario
 	for _, s := range surfaces {
-		switch s {
-		case surfaceElastic:
-			out = append(out, l.elastic()...)
-		case surfaceSlug:
-			out = append(out, l.slug()...)
+		a := slugAPI
+		if s == surfaceElastic {
+			a = elasticAPI
+		}
+		for _, sc := range l.of(a) {
+			sc.surface = s
+			out = append(out, sc)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b scenario) int { return cmp.Compare(a.size, b.size) })
 	return out
 }
 
-func (l *loadSet) elastic() []scenario {
+// of returns the scenarios of one surface. The slug API takes one address
+// per request and has no read by token, so the batch creates and
+// get-invitation are Elastic's alone.
+func (l *loadSet) of(a api) []scenario {
 	f := l.f
-	out := []scenario{
-		{name: "create-1", warmup: true, limit: limitInsert, op: l.elasticCreate(1)},
-		{name: "create-100", size: 100, warmup: true, limit: limitInsert, op: l.elasticCreate(100)},
-		{name: "create-1000", size: 1000, limit: limitInsert, op: l.elasticCreate(1000)},
-		{name: "create-1000-single", size: 1000, clients: 1, limit: limitInsert, op: l.elasticCreate(1000)},
+	out := []scenario{{name: "create-1", warmup: true, limit: limitInsert, op: l.create(a, 1)}}
+	if a.name == surfaceElastic {
+		out = append(out,
+			scenario{name: "create-100", size: 100, warmup: true, limit: limitInsert, op: l.create(a, 100)},
+			scenario{name: "create-1000", size: 1000, limit: limitInsert, op: l.create(a, 1000)},
+			scenario{name: "create-1000-single", size: 1000, clients: 1, limit: limitInsert, op: l.create(a, 1000)})
 	}
-	out = append(out, l.lists("list-invitations", f.invitationLists, elasticListInvitations)...)
-	out = append(out, l.lists("list-members", f.memberLists, elasticListMembers)...)
-	if len(f.tokens) > 0 {
+	out = append(out, l.lists("list-invitations", f.invitationLists, a.listInvitations)...)
+	out = append(out, l.lists("list-members", f.memberLists, a.listMembers)...)
+	if a.name == surfaceElastic && len(f.tokens) > 0 {
 		reader := f.creators[0].Owner
 		out = append(out, scenario{name: "get-invitation", warmup: true, limit: limitHTTP,
 			op: func(ctx context.Context, worker int) error {
@@ -98,37 +132,26 @@ func (l *loadSet) elastic() []scenario {
 				return l.c.do(ctx, elasticGetInvitation(reader, token))
 			}})
 	}
-	if p := f.accept[surfaceElastic]; p != nil {
-		out = append(out, scenario{name: "accept", limit: limitInsert, op: l.elasticAccept(p)})
+	if p := f.accept[a.name]; p != nil {
+		out = append(out, scenario{name: a.acceptName, limit: limitInsert, op: func(ctx context.Context, _ int) error {
+			it, ok := p.take()
+			if !ok {
+				return errExhausted
+			}
+			return l.c.do(ctx, a.accept(it))
+		}})
 	}
 	if len(f.mixed) > 0 {
-		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(surfaceElastic)})
-	}
-	for i := range out {
-		out[i].surface = surfaceElastic
+		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(a)})
 	}
 	return out
 }
 
-func (l *loadSet) slug() []scenario {
-	f := l.f
-	out := []scenario{
-		{name: "create-1", warmup: true, limit: limitInsert, op: func(ctx context.Context, worker int) error {
-			return l.c.do(ctx, slugInvite(l.creator(worker), l.nextEmails(1)[0]))
-		}},
+// create invites n new addresses per request to the organization of the client.
+func (l *loadSet) create(a api, n int) Op {
+	return func(ctx context.Context, worker int) error {
+		return l.c.do(ctx, a.create(l.creator(worker), l.nextEmails(n)))
 	}
-	out = append(out, l.lists("list-invitations", f.invitationLists, slugListInvitations)...)
-	out = append(out, l.lists("list-members", f.memberLists, slugListMembers)...)
-	if p := f.accept[surfaceSlug]; p != nil {
-		out = append(out, scenario{name: "respond", limit: limitInsert, op: l.slugRespond(p)})
-	}
-	if len(f.mixed) > 0 {
-		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(surfaceSlug)})
-	}
-	for i := range out {
-		out[i].surface = surfaceSlug
-	}
-	return out
 }
 
 // lists returns a scenario per organization of orgs, listing its whole
@@ -161,54 +184,37 @@ func elasticCreate(org benchOrg, addrs []string) call {
 		})}
 }
 
-func (l *loadSet) elasticCreate(n int) Op {
-	return func(ctx context.Context, worker int) error {
-		return l.c.do(ctx, elasticCreate(l.creator(worker), l.nextEmails(n)))
-	}
+// listCall asks for a list whose length must be want, or anything for want < 0.
+func listCall[T any](name, path, auth string, want int, what string, length func(*T) int) call {
+	return call{name: name, method: http.MethodGet, path: path, auth: auth, want: http.StatusOK,
+		check: decodeAs(func(v *T) error {
+			if want < 0 {
+				return nil
+			}
+			return wantLen(what, length(v), want)
+		})}
 }
 
 func elasticListInvitations(org benchOrg, want int) call {
-	return call{name: "list-organization-invitations", method: http.MethodGet,
-		path: "/api/v1/organizations/" + org.ID + "/invitations", auth: apiKey(org.Owner), want: http.StatusOK,
-		check: decodeAs(func(v *elastic.OrganizationInvitations) error {
-			if want < 0 {
-				return nil
-			}
-			return wantLen("invitations", len(v.Invitations), want)
-		})}
+	return listCall("list-organization-invitations", "/api/v1/organizations/"+org.ID+"/invitations", apiKey(org.Owner), want,
+		"invitations", func(v *elastic.OrganizationInvitations) int { return len(v.Invitations) })
 }
 
 func elasticListMembers(org benchOrg, want int) call {
-	return call{name: "list-organization-members", method: http.MethodGet,
-		path: "/api/v1/organizations/" + org.ID + "/members", auth: apiKey(org.Owner), want: http.StatusOK,
-		check: decodeAs(func(v *elastic.OrganizationMemberships) error {
-			if want < 0 {
-				return nil
-			}
-			return wantLen("members", len(v.Members), want)
-		})}
+	return listCall("list-organization-members", "/api/v1/organizations/"+org.ID+"/members", apiKey(org.Owner), want,
+		"members", func(v *elastic.OrganizationMemberships) int { return len(v.Members) })
 }
 
 func elasticGetOrganization(org benchOrg) call {
 	return call{name: "get-organization", method: http.MethodGet,
 		path: "/api/v1/organizations/" + org.ID, auth: apiKey(org.Owner), want: http.StatusOK,
-		check: decodeAs(func(v *elastic.Organization) error {
-			if v.ID != org.ID {
-				return fmt.Errorf("organization %q, want %q", v.ID, org.ID)
-			}
-			return nil
-		})}
+		check: decodeAs(func(v *elastic.Organization) error { return wantSame("organization", v.ID, org.ID) })}
 }
 
 func elasticGetInvitation(caller account, token string) call {
 	return call{name: "get-organization-invitation", method: http.MethodGet,
 		path: "/api/v1/organizations/invitations/" + url.PathEscape(token), auth: apiKey(caller), want: http.StatusOK,
-		check: decodeAs(func(v *elastic.OrganizationInvitation) error {
-			if v.Token != token {
-				return fmt.Errorf("another invitation's token")
-			}
-			return nil
-		})}
+		check: decodeAs(func(v *elastic.OrganizationInvitation) error { return wantSame("token", v.Token, token) })}
 }
 
 func elasticAccept(it pooled) call {
@@ -217,22 +223,13 @@ func elasticAccept(it pooled) call {
 		want: http.StatusOK, check: decodeAs[map[string]any](nil)}
 }
 
-func (l *loadSet) elasticAccept(p *pool) Op {
-	return func(ctx context.Context, _ int) error {
-		it, ok := p.take()
-		if !ok {
-			return errExhausted
-		}
-		return l.c.do(ctx, elasticAccept(it))
-	}
-}
-
 // The requests of the slug surface.
 
-func slugInvite(org benchOrg, addr string) call {
+// slugInvite invites the one address of addrs: the slug API takes one.
+func slugInvite(org benchOrg, addrs []string) call {
 	return call{name: "invite_to_organization", method: http.MethodPost,
 		path: "/api/v1/org/" + org.Slug + "/invitations", auth: bearer(org.Owner),
-		body: jsonBody(map[string]any{"email": addr}), want: http.StatusOK,
+		body: jsonBody(map[string]any{"email": addrs[0]}), want: http.StatusOK,
 		check: decodeAs(func(v *dreadnode.Invitation) error {
 			if v.Status != "pending" {
 				return fmt.Errorf("status %q, want pending", v.Status)
@@ -242,36 +239,19 @@ func slugInvite(org benchOrg, addr string) call {
 }
 
 func slugListInvitations(org benchOrg, want int) call {
-	return call{name: "list_organization_invitations", method: http.MethodGet,
-		path: "/api/v1/org/" + org.Slug + "/invitations", auth: bearer(org.Owner), want: http.StatusOK,
-		check: decodeAs(func(v *[]dreadnode.Invitation) error {
-			if want < 0 {
-				return nil
-			}
-			return wantLen("invitations", len(*v), want)
-		})}
+	return listCall("list_organization_invitations", "/api/v1/org/"+org.Slug+"/invitations", bearer(org.Owner), want,
+		"invitations", func(v *[]dreadnode.Invitation) int { return len(*v) })
 }
 
 func slugListMembers(org benchOrg, want int) call {
-	return call{name: "list_organization_members", method: http.MethodGet,
-		path: "/api/v1/org/" + org.Slug + "/members", auth: bearer(org.Owner), want: http.StatusOK,
-		check: decodeAs(func(v *[]dreadnode.Member) error {
-			if want < 0 {
-				return nil
-			}
-			return wantLen("members", len(*v), want)
-		})}
+	return listCall("list_organization_members", "/api/v1/org/"+org.Slug+"/members", bearer(org.Owner), want,
+		"members", func(v *[]dreadnode.Member) int { return len(*v) })
 }
 
 func slugGetOrganization(org benchOrg) call {
 	return call{name: "get_organization", method: http.MethodGet,
 		path: "/api/v1/org/" + org.Slug, auth: bearer(org.Owner), want: http.StatusOK,
-		check: decodeAs(func(v *dreadnode.Organization) error {
-			if v.Key != org.Slug {
-				return fmt.Errorf("organization %q, want %q", v.Key, org.Slug)
-			}
-			return nil
-		})}
+		check: decodeAs(func(v *dreadnode.Organization) error { return wantSame("organization", v.Key, org.Slug) })}
 }
 
 func slugMyOrganizations(a account) call {
@@ -297,67 +277,39 @@ func slugRespond(it pooled) call {
 		})}
 }
 
-func (l *loadSet) slugRespond(p *pool) Op {
-	return func(ctx context.Context, _ int) error {
-		it, ok := p.take()
-		if !ok {
-			return errExhausted
-		}
-		return l.c.do(ctx, slugRespond(it))
-	}
-}
-
 // mixed is the mixed workload on one surface across the fixture's
 // organizations: 70% reads (four kinds, evenly), 25% creates of one
 // invitation, 5% accepts, each on an organization drawn at random.
-func (l *loadSet) mixed(surface string) Op {
+func (l *loadSet) mixed(a api) Op {
 	rngs := make([]*rand.Rand, l.clients)
 	for i := range rngs {
 		rngs[i] = rand.New(rand.NewPCG(uint64(i), 7))
 	}
-	orgs, accept := l.f.mixed, l.f.mixedAccept[surface]
+	orgs, accept := l.f.mixed, l.f.mixedAccept[a.name]
 	return func(ctx context.Context, worker int) error {
 		rng := rngs[worker]
 		org := orgs[rng.IntN(len(orgs))]
-		roll := rng.IntN(100)
 		var k call
-		switch {
-		case roll < 70 && surface == surfaceElastic:
-			switch rng.IntN(4) {
-			case 0:
-				k = elasticListInvitations(org.benchOrg, -1)
-			case 1:
-				k = elasticListMembers(org.benchOrg, -1)
-			case 2:
-				k = elasticGetOrganization(org.benchOrg)
-			default:
-				k = elasticGetInvitation(org.Owner, org.tokens[rng.IntN(len(org.tokens))])
-			}
+		switch roll := rng.IntN(100); {
 		case roll < 70:
 			switch rng.IntN(4) {
 			case 0:
-				k = slugListInvitations(org.benchOrg, -1)
+				k = a.listInvitations(org.benchOrg, -1)
 			case 1:
-				k = slugListMembers(org.benchOrg, -1)
+				k = a.listMembers(org.benchOrg, -1)
 			case 2:
-				k = slugGetOrganization(org.benchOrg)
+				k = a.getOrganization(org.benchOrg)
 			default:
-				k = slugMyOrganizations(org.Owner)
+				k = a.otherRead(org, rng)
 			}
-		case roll < 95 && surface == surfaceElastic:
-			k = elasticCreate(org.benchOrg, l.nextEmails(1))
 		case roll < 95:
-			k = slugInvite(org.benchOrg, l.nextEmails(1)[0])
+			k = a.create(org.benchOrg, l.nextEmails(1))
 		default:
 			it, ok := accept.take()
 			if !ok {
 				return errExhausted
 			}
-			if surface == surfaceElastic {
-				k = elasticAccept(it)
-			} else {
-				k = slugRespond(it)
-			}
+			k = a.accept(it)
 		}
 		return l.c.do(ctx, k)
 	}
