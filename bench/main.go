@@ -55,6 +55,7 @@ type options struct {
 	acceptPool      int
 	createOrgs      int
 	jsonOut         string
+	markdownOut     string
 	cpuprofile      string
 	src             string
 	keep            bool
@@ -78,6 +79,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.IntVar(&o.acceptPool, "accept-pool", 40000, "invitations bootstrapped for each accept scenario (a scenario ends early if it uses them up)")
 	fs.IntVar(&o.createOrgs, "create-orgs", 1, "organizations the create scenarios spread over (client i uses organization i mod N)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&o.markdownOut, "markdown", "", "also write the machine, the command and the results as Markdown tables to this file")
 	fs.StringVar(&o.src, "orgd", "..", "directory of the orgd module to build")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "serve orgd's handler in this process instead of the built binary and write a CPU profile per scenario into this directory (orgd's CPU and memory figures then include the load generator's)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary, SQLite files, orgd's logs)")
@@ -159,9 +161,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout)
 		printVerdicts(stdout, rep.Targets)
 		if o.jsonOut != "" {
-			if werr := rep.writeJSON(o.jsonOut); werr != nil {
-				err = errors.Join(err, werr)
-			}
+			err = errors.Join(err, rep.writeJSON(o.jsonOut))
+		}
+		if o.markdownOut != "" {
+			var b strings.Builder
+			rep.writeMarkdown(&b)
+			err = errors.Join(err, os.WriteFile(o.markdownOut, []byte(b.String()), 0o644))
 		}
 	}
 	if err != nil {

@@ -129,6 +129,42 @@ func limitsOf(results []Result) {
 	}
 }
 
+// writeMarkdown writes the machine, the command, the results and the
+// verdicts as Markdown, for docs/benchmarks.md.
+func (r *Report) writeMarkdown(w io.Writer) {
+	m := r.Machine
+	fmt.Fprintf(w, "- command: `%s`\n- started: %s\n", r.Command, r.Started.Format(time.RFC3339))
+	fmt.Fprintf(w, "- machine: %s, %d cores, %d GB, Linux %s, %s\n", m.CPU, m.Cores, m.MemoryGB, m.Kernel, m.Go)
+	if m.PostgreSQL != "" {
+		fmt.Fprintf(w, "- PostgreSQL %s\n", m.PostgreSQL)
+	}
+	if m.SQLite != "" {
+		fmt.Fprintf(w, "- SQLite %s\n", m.SQLite)
+	}
+	fmt.Fprintf(w, "- orgd %s, with %s\n", m.Orgd, strings.Join(r.Settings.OrgdEnv, " "))
+	fmt.Fprintf(w, "- load average (1, 5, 15 min): %s at the start, %s at the end\n\n", m.LoadBefore, m.LoadAfter)
+	fmt.Fprintln(w, "| engine | scenario | clients | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | orgd CPU ms/req | db CPU ms/req | orgd peak MB | other cores | ratio to limit |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, x := range r.Results {
+		fmt.Fprintf(w, "| %s | %s/%s | %d | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n",
+			cmp.Or(x.Engine, "-"), x.Surface, x.Scenario+exhaustedMark(x), x.Clients, num(x.RPS), num(x.P50ms), num(x.P90ms),
+			num(x.P99ms), num(x.MaxMs), x.Errors, optional(x.ServerCPUMsPerRequest), optional(x.DatabaseCPUMsPerRequest),
+			optional(x.ServerPeakRSSMB), optional(x.OtherCPUCores), ratio(x))
+	}
+	fmt.Fprintln(w, "\n| engine | target | scenario | got | need | met | shortfall |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|---|---|")
+	for _, v := range r.Targets {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", v.Engine, v.Target, v.Scenario, v.Got, v.Need, metWord(v), v.Shortfall)
+	}
+}
+
+func metWord(v Verdict) string {
+	if v.Met {
+		return "met"
+	}
+	return "**missed**"
+}
+
 // printTable writes the results for people.
 func printTable(w io.Writer, results []Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -288,11 +324,7 @@ func printVerdicts(w io.Writer, vs []Verdict) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "engine\ttarget\tscenario\tgot\tneed\tmet\tshortfall")
 	for _, v := range vs {
-		met := "MISSED"
-		if v.Met {
-			met = "met"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Engine, v.Target, v.Scenario, v.Got, v.Need, met, v.Shortfall)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Engine, v.Target, v.Scenario, v.Got, v.Need, strings.Trim(metWord(v), "*"), v.Shortfall)
 	}
 	tw.Flush()
 }

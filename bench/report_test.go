@@ -120,3 +120,16 @@ func TestPlanBootstrapsOnlyWhatTheSelectedScenariosNeed(t *testing.T) {
 		t.Errorf("plan %+v, want only the organization of 100 invitations", p)
 	}
 }
+
+func TestWriteMarkdown(t *testing.T) {
+	r := &Report{Command: "go run . -engines sqlite", Machine: Machine{CPU: "AMD EPYC", Cores: 2, SQLite: "3.50"},
+		Results: []Result{{Engine: "sqlite", Surface: surfaceElastic, Scenario: "create-1", Clients: 16, RPS: 2263}},
+		Targets: []Verdict{{Engine: "sqlite", Target: "create", Scenario: "elastic/create-1", Got: "2263 req/s", Need: ">= 9768 req/s", Shortfall: "4.3×"}}}
+	var b bytes.Buffer
+	r.writeMarkdown(&b)
+	for _, want := range []string{"`go run . -engines sqlite`", "AMD EPYC, 2 cores", "| sqlite | elastic/create-1 | 16 | 2263 |", "| **missed** | 4.3× |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}
