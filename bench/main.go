@@ -56,6 +56,8 @@ type options struct {
 	createOrgs      int
 	jsonOut         string
 	markdownOut     string
+	quietBelow      float64
+	quietWait       time.Duration
 	cpuprofile      string
 	src             string
 	keep            bool
@@ -77,6 +79,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	members := fs.String("members", "100,10000,100000", "sizes of the organizations whose members are listed")
 	fs.IntVar(&o.mixedOrgs, "orgs", 1000, "organizations of the mixed workload")
 	fs.IntVar(&o.acceptPool, "accept-pool", 40000, "invitations bootstrapped for each accept scenario (a scenario ends early if it uses them up)")
+	fs.Float64Var(&o.quietBelow, "quiet-below", 0.5, "before each scenario, wait until the rest of the machine uses fewer cores than this over a second (0: do not wait)")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 2*time.Minute, "the longest wait for a quiet machine before a scenario; it then runs anyway")
 	fs.IntVar(&o.createOrgs, "create-orgs", 1, "organizations the create scenarios spread over (client i uses organization i mod N)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.markdownOut, "markdown", "", "also write the machine, the command and the results as Markdown tables to this file")
@@ -354,6 +358,7 @@ type measured struct {
 // measure runs one scenario, after its warm-up, and measures what runs it.
 func (o *options) measure(ctx context.Context, engine string, sc scenario, m measured) (Result, error) {
 	clients := cmp.Or(sc.clients, o.clients)
+	o.waitQuiet(ctx, m)
 	if sc.warmup && o.warmup > 0 {
 		drive(ctx, clients, o.warmup, sc.op)
 	}
@@ -383,6 +388,31 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, m mea
 		r.DatabaseCPUMsPerRequest = perRequest(cpu.database, run.Requests)
 	}
 	return r, ctx.Err()
+}
+
+// waitQuiet waits, up to o.quietWait, until the rest of the machine uses
+// fewer than o.quietBelow cores over a second, so that other work disturbs
+// the measurement less.
+func (o *options) waitQuiet(ctx context.Context, m measured) {
+	if o.quietBelow <= 0 {
+		return
+	}
+	deadline := time.Now().Add(o.quietWait)
+	for time.Now().Before(deadline) {
+		s0, err := takeCPU(m.pid, m.dbName)
+		if err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		s1, err := takeCPU(m.pid, m.dbName)
+		if err != nil || s1.sub(s0).other() < time.Duration(o.quietBelow*float64(time.Second)) {
+			return
+		}
+	}
 }
 
 // startProfile starts a CPU profile of a scenario when profiles are asked for.
