@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"time"
+)
+
+// client sends requests to one server over keep-alive connections.
+type client struct {
+	base string
+	hc   *http.Client
+}
+
+// newClient returns a client for base whose pool keeps a connection for
+// every concurrent client, so no request waits for a connection to be dialled.
+func newClient(base string, clients int) *client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        2 * clients,
+		MaxIdleConnsPerHost: 2 * clients,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &client{base: base, hc: &http.Client{Transport: tr, Timeout: 10 * time.Minute}}
+}
+
+func (c *client) close() { c.hc.CloseIdleConnections() }
+
+// call is one request and what its answer must be.
+type call struct {
+	name   string // the operation, for error messages: paths hold ids
+	method string
+	path   string
+	body   []byte // JSON, or nil
+	auth   string // the Authorization header, or ""
+	want   int    // the expected status
+	check  func(body []byte) error
+}
+
+// do sends c and checks the answer: the status, a JSON content type and a
+// body that check accepts.
+func (c *client) do(ctx context.Context, k call) error {
+	var body io.Reader
+	if k.body != nil {
+		body = bytes.NewReader(k.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, c.base+k.path, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", k.name, err)
+	}
+	if k.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if k.auth != "" {
+		req.Header.Set("Authorization", k.auth)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", k.name, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s: read the answer: %w", k.name, err)
+	}
+	return checkAnswer(k, resp.StatusCode, resp.Header.Get("Content-Type"), data)
+}
+
+// checkAnswer judges one answer to k.
+func checkAnswer(k call, status int, contentType string, body []byte) error {
+	if status != k.want {
+		return fmt.Errorf("%s: status %d, want %d: %s", k.name, status, k.want, snippet(body))
+	}
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/json" {
+		return fmt.Errorf("%s: content type %q, want application/json", k.name, contentType)
+	}
+	if k.check == nil {
+		if !json.Valid(body) {
+			return fmt.Errorf("%s: the body is not JSON: %s", k.name, snippet(body))
+		}
+		return nil
+	}
+	if err := k.check(body); err != nil {
+		return fmt.Errorf("%s: %w", k.name, err)
+	}
+	return nil
+}
+
+// snippet shortens a body for an error message.
+func snippet(body []byte) string {
+	const most = 160
+	body = bytes.TrimSpace(body)
+	if len(body) > most {
+		return string(body[:most]) + "..."
+	}
+	return string(body)
+}
+
+// decodeAs returns a check that decodes the body into a T and then runs
+// valid on it.
+func decodeAs[T any](valid func(*T) error) func([]byte) error {
+	return func(body []byte) error {
+		var v T
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Errorf("the body is not a valid %T: %v: %s", v, err, snippet(body))
+		}
+		if valid == nil {
+			return nil
+		}
+		return valid(&v)
+	}
+}
+
+// wantLen checks the length of a list in an answer.
+func wantLen(what string, got, want int) error {
+	if got != want {
+		return fmt.Errorf("%d %s, want %d", got, what, want)
+	}
+	return nil
+}
+
+// wantSame checks a field of an answer.
+func wantSame(what, got, want string) error {
+	if got != want {
+		return fmt.Errorf("%s %q, want %q", what, got, want)
+	}
+	return nil
+}
+
+// nonEmpty checks that fields of an answer that must be set are set.
+func nonEmpty(fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if fields[i+1] == "" {
+			return fmt.Errorf("%s is empty", fields[i])
+		}
+	}
+	return nil
+}
+
+// jsonBody encodes v for a request body.
+func jsonBody(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain values are sent
+	}
+	return b
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/orgd/orgd/store"
+)
+
+// The two limits every figure is written against: what a bare Go HTTP
+// server answers on this machine with this load generator, and what the
+// database takes in one-row inserts through the driver orgd uses.
+
+// bareServer serves small JSON from this process on a loopback port.
+func bareServer() (base string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := json.Marshal(map[string]any{"status": "ok", "path": r.URL.Path, "n": 42})
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+func bareCall() call {
+	return call{name: "bare handler", method: http.MethodGet, path: "/limit", want: http.StatusOK,
+		check: decodeAs(func(v *struct {
+			Status string `json:"status"`
+		}) error {
+			return nonEmpty("status", v.Status)
+		})}
+}
+
+// insertTable is the table of the insert limit, created and dropped by it.
+const insertTable = "bench_insert_limit"
+
+// insertLimit returns the one-row-insert op on the database of databaseURL,
+// opened the way orgd opens it (the same driver, pragmas and, for SQLite,
+// the one writer), with a connection per client on PostgreSQL. done drops
+// the table and closes the pool.
+func insertLimit(ctx context.Context, databaseURL string, clients int) (op Op, done func() error, err error) {
+	st, err := store.Open(ctx, databaseURL, store.Options{MaxConns: clients})
+	if err != nil {
+		return nil, nil, err
+	}
+	db := st.DB()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE `+insertTable+` (id TEXT PRIMARY KEY, worker INTEGER NOT NULL,
+		email TEXT NOT NULL, created_at BIGINT NOT NULL)`); err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("create %s: %w", insertTable, err)
+	}
+	seqs := make([]int, clients)
+	op = func(ctx context.Context, worker int) error {
+		seqs[worker]++
+		id := strconv.Itoa(worker) + "-" + strconv.Itoa(seqs[worker])
+		res, err := db.ExecContext(ctx, `INSERT INTO `+insertTable+` (id, worker, email, created_at) VALUES ($1, $2, $3, $4)`,
+			id, worker, "row-"+id+"@example.com", time.Now().UnixMicro())
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("insert: %d rows, %v", n, err)
+		}
+		return nil
+	}
+	done = func() error {
+		_, err := db.ExecContext(context.Background(), `DROP TABLE `+insertTable)
+		return errors.Join(err, st.Close())
+	}
+	return op, done, nil
+}
