@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -72,6 +73,40 @@ func (c *client) do(ctx context.Context, k call) error {
 		return fmt.Errorf("%s: read the answer: %w", k.name, err)
 	}
 	return checkAnswer(k, resp.StatusCode, resp.Header.Get("Content-Type"), data)
+}
+
+// cursorAfter walks the list of k (a GET without a query) in pages of up
+// to 1000 and returns the cursor of the page that starts after skip items,
+// from the X-Next-Cursor header both surfaces send.
+func (c *client) cursorAfter(ctx context.Context, k call, skip int) (string, error) {
+	cursor := ""
+	for done := 0; done < skip; {
+		n := min(1000, skip-done)
+		q := fmt.Sprintf("?limit=%d", n)
+		if cursor != "" {
+			q += "&cursor=" + url.QueryEscape(cursor)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+k.path+q, nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Authorization", k.auth)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", k.name, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("%s: status %d while paging", k.name, resp.StatusCode)
+		}
+		cursor = resp.Header.Get("X-Next-Cursor")
+		if cursor == "" {
+			return "", fmt.Errorf("%s: the list ended after %d items, before %d", k.name, done+n, skip)
+		}
+		done += n
+	}
+	return cursor, nil
 }
 
 // checkAnswer judges one answer to k.

@@ -75,7 +75,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	only := fs.String("run", "", "regular expression: run only the scenarios whose surface/name it matches, such as 'elastic/create|limit/'")
 	surfaces := fs.String("surfaces", "elastic,slug", "API surfaces to drive")
 	fs.BoolVar(&o.limits, "limits", true, "measure the limits: a bare net/http JSON handler and a one-row INSERT per engine")
-	invitations := fs.String("invitations", "20,100,10000,100000", "sizes of the organizations whose invitations are listed")
+	invitations := fs.String("invitations", "100,10000,100000", "sizes of the organizations whose invitations are listed")
 	members := fs.String("members", "100,10000,100000", "sizes of the organizations whose members are listed")
 	fs.IntVar(&o.mixedOrgs, "orgs", 1000, "organizations of the mixed workload")
 	fs.IntVar(&o.acceptPool, "accept-pool", 40000, "invitations bootstrapped for each accept scenario (a scenario ends early if it uses them up)")
@@ -343,6 +343,11 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 	for _, sc := range set.scenarios(o.surfaces) {
 		if !o.only.MatchString(sc.id()) {
 			continue
+		}
+		if sc.setup != nil {
+			if err := sc.setup(ctx); err != nil {
+				return fmt.Errorf("%s: set-up: %w", sc.id(), err)
+			}
 		}
 		r, err := o.measure(ctx, string(e), sc, measured{srv.pid(), db.name})
 		if err != nil {

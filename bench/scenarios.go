@@ -32,10 +32,11 @@ const (
 type scenario struct {
 	surface string
 	name    string
-	clients int    // 0: the run's --clients
-	size    int    // the length of the list it reads or writes, 0 for others: larger ones run last
-	warmup  bool   // run --warmup first, unmeasured (not for pools that run out, nor for slow requests)
-	limit   string // limitHTTP or limitInsert
+	clients int                             // 0: the run's --clients
+	size    int                             // the length of the list it reads or writes, 0 for others: larger ones run last
+	warmup  bool                            // run --warmup first, unmeasured (not for pools that run out, nor for slow requests)
+	limit   string                          // limitHTTP or limitInsert
+	setup   func(ctx context.Context) error // run once before the scenario, unmeasured; nil for none
 	op      Op
 }
 
@@ -65,10 +66,12 @@ func bearer(a account) string { return "Bearer " + a.Key }
 
 // api is how one surface asks for what the scenarios do.
 type api struct {
-	name            string
-	create          func(org benchOrg, addrs []string) call
-	listInvitations func(org benchOrg, want int) call // want < 0: any length
-	listMembers     func(org benchOrg, want int) call
+	name   string
+	create func(org benchOrg, addrs []string) call
+	// listInvitations and listMembers list with the query q ("" for none);
+	// want < 0: any length.
+	listInvitations func(org benchOrg, q string, want int) call
+	listMembers     func(org benchOrg, q string, want int) call
 	getOrganization func(org benchOrg) call
 	otherRead       func(org mixedOrg, rng *rand.Rand) call // the fourth read of the mixed workload
 	acceptName      string
@@ -154,18 +157,33 @@ func (l *loadSet) create(a api, n int) Op {
 	}
 }
 
-// lists returns a scenario per organization of orgs, listing its whole
-// list: the first page, as orgd answers today.
-//
-// TODO(issue 7): deep page with the cursor. Once the list operations have
-// cursor pagination, add a scenario per size that reads a page far into
-// the list, and make these read the first page only.
-func (l *loadSet) lists(kind string, orgs map[int]benchOrg, req func(benchOrg, int) call) []scenario {
+// lists returns, per organization of orgs, scenarios that read a page of
+// 20 and a page of 100 at the start of its list, and a page of 20 near its
+// end, reached with the cursor (found once, before the scenario). A page
+// that costs the same in a small and a large organization is the point.
+func (l *loadSet) lists(kind string, orgs map[int]benchOrg, req func(benchOrg, string, int) call) []scenario {
 	var out []scenario
 	for _, n := range sortedKeys(orgs) {
-		k := req(orgs[n], n)
-		out = append(out, scenario{name: fmt.Sprintf("%s-%d", kind, n), size: n, warmup: n <= 1000, limit: limitHTTP,
-			op: func(ctx context.Context, _ int) error { return l.c.do(ctx, k) }})
+		org := orgs[n]
+		for _, size := range []int{20, 100} {
+			k := req(org, fmt.Sprintf("limit=%d", size), min(size, n))
+			out = append(out, scenario{name: fmt.Sprintf("%s-%d-first%d", kind, n, size), size: n, warmup: true, limit: limitHTTP,
+				op: func(ctx context.Context, _ int) error { return l.c.do(ctx, k) }})
+		}
+		if n > 20 {
+			var deep call
+			out = append(out, scenario{name: fmt.Sprintf("%s-%d-deep20", kind, n), size: n, warmup: true, limit: limitHTTP,
+				setup: func(ctx context.Context) error {
+					base := req(org, "", -1)
+					cursor, err := l.c.cursorAfter(ctx, base, n-20)
+					if err != nil {
+						return err
+					}
+					deep = req(org, "limit=20&cursor="+url.QueryEscape(cursor), 20)
+					return nil
+				},
+				op: func(ctx context.Context, _ int) error { return l.c.do(ctx, deep) }})
+		}
 	}
 	return out
 }
@@ -185,7 +203,10 @@ func elasticCreate(org benchOrg, addrs []string) call {
 }
 
 // listCall asks for a list whose length must be want, or anything for want < 0.
-func listCall[T any](name, path, auth string, want int, what string, length func(*T) int) call {
+func listCall[T any](name, path, q, auth string, want int, what string, length func(*T) int) call {
+	if q != "" {
+		path += "?" + q
+	}
 	return call{name: name, method: http.MethodGet, path: path, auth: auth, want: http.StatusOK,
 		check: decodeAs(func(v *T) error {
 			if want < 0 {
@@ -195,13 +216,13 @@ func listCall[T any](name, path, auth string, want int, what string, length func
 		})}
 }
 
-func elasticListInvitations(org benchOrg, want int) call {
-	return listCall("list-organization-invitations", "/api/v1/organizations/"+org.ID+"/invitations", apiKey(org.Owner), want,
+func elasticListInvitations(org benchOrg, q string, want int) call {
+	return listCall("list-organization-invitations", "/api/v1/organizations/"+org.ID+"/invitations", q, apiKey(org.Owner), want,
 		"invitations", func(v *elastic.OrganizationInvitations) int { return len(v.Invitations) })
 }
 
-func elasticListMembers(org benchOrg, want int) call {
-	return listCall("list-organization-members", "/api/v1/organizations/"+org.ID+"/members", apiKey(org.Owner), want,
+func elasticListMembers(org benchOrg, q string, want int) call {
+	return listCall("list-organization-members", "/api/v1/organizations/"+org.ID+"/members", q, apiKey(org.Owner), want,
 		"members", func(v *elastic.OrganizationMemberships) int { return len(v.Members) })
 }
 
@@ -238,13 +259,13 @@ func slugInvite(org benchOrg, addrs []string) call {
 		})}
 }
 
-func slugListInvitations(org benchOrg, want int) call {
-	return listCall("list_organization_invitations", "/api/v1/org/"+org.Slug+"/invitations", bearer(org.Owner), want,
+func slugListInvitations(org benchOrg, q string, want int) call {
+	return listCall("list_organization_invitations", "/api/v1/org/"+org.Slug+"/invitations", q, bearer(org.Owner), want,
 		"invitations", func(v *[]dreadnode.Invitation) int { return len(*v) })
 }
 
-func slugListMembers(org benchOrg, want int) call {
-	return listCall("list_organization_members", "/api/v1/org/"+org.Slug+"/members", bearer(org.Owner), want,
+func slugListMembers(org benchOrg, q string, want int) call {
+	return listCall("list_organization_members", "/api/v1/org/"+org.Slug+"/members", q, bearer(org.Owner), want,
 		"members", func(v *[]dreadnode.Member) int { return len(*v) })
 }
 
@@ -294,9 +315,9 @@ func (l *loadSet) mixed(a api) Op {
 		case roll < 70:
 			switch rng.IntN(4) {
 			case 0:
-				k = a.listInvitations(org.benchOrg, -1)
+				k = a.listInvitations(org.benchOrg, "limit=20", -1)
 			case 1:
-				k = a.listMembers(org.benchOrg, -1)
+				k = a.listMembers(org.benchOrg, "limit=20", -1)
 			case 2:
 				k = a.getOrganization(org.benchOrg)
 			default:
