@@ -74,6 +74,11 @@ func serveInProcess(ctx context.Context, settings map[string]string, logFile str
 		ln.Close()
 		return nil, err
 	}
+	if err := writeJobs(st); err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
 	out, err := os.Create(logFile)
 	if err != nil {
 		ln.Close()

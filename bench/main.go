@@ -301,6 +301,10 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 	if err != nil {
 		return err
 	}
+	if err := writeJobs(st); err != nil {
+		st.Close()
+		return err
+	}
 	keyBytes, _ := hex.DecodeString(key)
 	f, err := bootstrap(ctx, st, keyBytes, cfg.Limits, o.plan(), func(s string) { progress("%s: bootstrapped %s", e, s) })
 	if err == nil && e == store.Postgres {

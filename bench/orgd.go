@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,7 +20,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
+	"github.com/orgd/orgd/webhook"
 )
 
 // buildOrgd builds the orgd binary of the module at src into dir.
@@ -183,4 +186,13 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// writeJobs makes st write jobs (invitation emails, webhook deliveries) to
+// the outbox as orgd does, without running them: the orgd under test, or
+// nobody in the in-process mode, delivers them.
+func writeJobs(st *store.Store) error {
+	_, err := outbox.New(st, outbox.Options{Queues: []outbox.Queue{webhook.OutboxQueue(1)},
+		Log: slog.New(slog.DiscardHandler)})
+	return err
 }
