@@ -68,23 +68,9 @@ func mayGrant(role, target Role) bool {
 	return role.Manages()
 }
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// lookupOrganization finds an organization by id or slug. Slugs can never be
+// A reference to an organization is its id or its slug. Slugs can never be
 // shaped like ids, so a reference is never ambiguous.
-func lookupOrganization(ctx context.Context, tx Tx, ref string) (*Organization, error) {
-	var org *Organization
-	var err error
-	if uuidPattern.MatchString(ref) {
-		org, err = tx.OrganizationByID(ctx, ref)
-	} else {
-		org, err = tx.OrganizationBySlug(ctx, ref)
-	}
-	if errors.Is(err, ErrNotFound) {
-		return nil, errOrgNotFound
-	}
-	return org, err
-}
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // access is the one authorization check of orgd. It loads the organization
 // named by ref and the caller's membership (nil for platform administrators
@@ -95,16 +81,12 @@ func access(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*
 	if p == nil || (p.User == nil && !p.System) {
 		return nil, nil, Errorf(KindUnauthenticated, CodeUnauthorized, "Credentials were invalid.")
 	}
-	org, err := lookupOrganization(ctx, tx, ref)
+	org, m, err := tx.OrganizationForUser(ctx, !uuidPattern.MatchString(ref), ref, p.userID())
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, errOrgNotFound
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	var m *Membership
-	if p.User != nil {
-		m, err = tx.Membership(ctx, org.ID, p.User.ID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, nil, err
-		}
 	}
 	if p.PlatformAdmin() {
 		return org, m, nil

@@ -35,6 +35,9 @@ type Tx interface {
 	// LockOrganization serialises writers of one organization until the
 	// transaction ends, so that limits counted in the database are exact.
 	LockOrganization(ctx context.Context, id string) error
+	// OrganizationForUser returns an organization by id or slug with the
+	// membership of userID in it (nil if none), in one query.
+	OrganizationForUser(ctx context.Context, bySlug bool, ref, userID string) (*Organization, *Membership, error)
 	ListOrganizations(ctx context.Context) ([]*Organization, error)
 	ListUserOrganizations(ctx context.Context, userID string) ([]*Organization, error)
 

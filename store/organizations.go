@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/orgd/orgd"
 )
@@ -76,3 +77,39 @@ func (t *tx) ListUserOrganizations(ctx context.Context, userID string) ([]*orgd.
 		JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.created_at, o.id`, userID)
 	return collect(rows, err, scanOrganization)
 }
+
+func (t *tx) OrganizationForUser(ctx context.Context, bySlug bool, ref, userID string) (*orgd.Organization, *orgd.Membership, error) {
+	col := "o.id"
+	if bySlug {
+		col = "o.slug"
+	}
+	// One round trip: every request about an organization starts here.
+	row := t.q.QueryRowContext(ctx, `SELECT `+orgColumns+`, m.user_id, m.role, m.role_assignments, m.member_since,
+		u.email, u.name, u.platform_admin
+		FROM organizations o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $2
+		LEFT JOIN users u ON u.id = m.user_id WHERE `+col+` = $1`, ref, userID)
+	var userIDCol, role, roles, email, name sql.NullString
+	var since sql.NullInt64
+	var admin sql.NullBool
+	org, err := scanOrganization(orgAndMore{row, []any{&userIDCol, &role, &roles, &since, &email, &name, &admin}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !userIDCol.Valid {
+		return org, nil, nil
+	}
+	m := &orgd.Membership{OrgID: org.ID, UserID: userIDCol.String, Role: orgd.Role(role.String), MemberSince: fromUs(since.Int64),
+		Email: email.String, Name: name.String, PlatformAdmin: admin.Bool}
+	if err := fromJSON(roles.String, &m.Roles); err != nil {
+		return nil, nil, err
+	}
+	return org, m, nil
+}
+
+// orgAndMore scans the organization's columns and then extra ones.
+type orgAndMore struct {
+	row   scanner
+	extra []any
+}
+
+func (s orgAndMore) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
