@@ -161,6 +161,9 @@ func (s *Service) Idempotent(ctx context.Context, p *Principal, key, fingerprint
 		return nil, false, wrapFault("idempotent request", err)
 	}
 	if !replayed {
+		// run's writes were committed just now, not when they returned:
+		// forget the API keys any of them may have changed.
+		s.keys.clear()
 		s.sweepIdempotencyRecords(ctx, now)
 	}
 	return answer, replayed, nil

@@ -116,6 +116,7 @@ func (s *Service) userOfIdentity(ctx context.Context, id *Identity) (*User, erro
 			u, err = s.linkIdentity(ctx, tx, id, email, hasEmail)
 			return err
 		})
+		s.keys.clear() // after the commit: the cache holds users, and an address may have changed
 		if errors.Is(err, ErrConflict) && attempt < 3 {
 			continue // a concurrent request linked the subject or took the address first
 		}

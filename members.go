@@ -151,6 +151,9 @@ func (s *Service) SetMemberRole(ctx context.Context, p *Principal, orgRef, userI
 // role_assignments.invalid_role, root.invalid_data, organization.last_owner,
 // organization.last_admin.
 func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userID string, ra RoleAssignments, remove, force bool) error {
+	if len(ra.Platform) > 0 {
+		defer s.keys.clear() // after the commit: the cache holds users
+	}
 	return s.write(ctx, "change role assignments", func(tx Tx) error {
 		target, err := tx.UserByID(ctx, userID)
 		if errors.Is(err, ErrNotFound) {

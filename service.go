@@ -16,6 +16,7 @@ type Limits struct {
 	MaxExpiry           time.Duration
 	DefaultMaxMembers   int           // max_members of new organizations; 0: no limit
 	AcceptAnyEmail      bool          // accept by token whatever the caller's address
+	KeyCacheTTL         time.Duration // how long a resolved API key is trusted without asking the database; 0: always ask
 	IdempotencyTTL      time.Duration // how long the answer to a request with an idempotency key is kept
 	// WebhookAllowPrivate lets webhook endpoints be on loopback, private
 	// and link-local addresses (see CheckWebhookURL and PublicAddress).
@@ -32,6 +33,7 @@ func DefaultLimits() Limits {
 		MinExpiry:           time.Hour,
 		MaxExpiry:           30 * 24 * time.Hour,
 		DefaultMaxMembers:   500,
+		KeyCacheTTL:         5 * time.Second,
 		IdempotencyTTL:      DefaultIdempotencyTTL,
 	}
 }
@@ -47,6 +49,7 @@ type Service struct {
 	log    *slog.Logger
 
 	idempotency inflight
+	keys        keyCache
 }
 
 // Options configure a Service. Now and Log have defaults.
@@ -61,7 +64,8 @@ type Options struct {
 
 // NewService returns a Service over store that seals tokens with box.
 func NewService(store Store, box *Box, opts Options) *Service {
-	s := &Service{store: store, box: box, limits: opts.Limits, tokens: opts.Tokens, now: opts.Now, log: opts.Log}
+	s := &Service{store: store, box: box, limits: opts.Limits, tokens: opts.Tokens, now: opts.Now, log: opts.Log,
+		keys: keyCache{ttl: opts.Limits.KeyCacheTTL}}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -104,6 +104,7 @@ func (s *Service) SetPlatformAdmin(ctx context.Context, p *Principal, userRef st
 	if !p.PlatformAdmin() {
 		return nil, Errorf(KindForbidden, CodeRolesForbidden, "Only platform administrators may change platform roles.")
 	}
+	defer s.keys.clear() // after the commit: the cache holds users
 	var u *User
 	err := s.write(ctx, "set platform admin", func(tx Tx) error {
 		var err error
@@ -217,6 +218,7 @@ func (s *Service) RevokeAPIKeys(ctx context.Context, p *Principal, ids []string)
 	if len(ids) == 0 {
 		return FieldError(CodeInvalidData, "keys", "No API key id was supplied.")
 	}
+	defer s.keys.clear() // after the commit: a revoked key stops working at once here
 	return s.write(ctx, "revoke api keys", func(tx Tx) error {
 		now := s.clock()
 		for _, id := range ids {
@@ -253,32 +255,33 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	}
 	hash := HashSecret(secret)
 	now := s.clock()
-	var p *Principal
-	var touch bool
-	err := s.read(ctx, "authenticate", func(tx Tx) error {
-		k, u, err := tx.APIKeyByHash(ctx, hash)
-		if errors.Is(err, ErrNotFound) {
-			return errBadCredentials
-		}
-		if err != nil {
+	k, u, cached := s.keys.get(hash, now)
+	if !cached {
+		err := s.read(ctx, "authenticate", func(tx Tx) error {
+			var err error
+			k, u, err = tx.APIKeyByHash(ctx, hash)
+			if errors.Is(err, ErrNotFound) {
+				return errBadCredentials
+			}
 			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		if !k.Usable(now) {
-			return errBadCredentials
-		}
-		p = &Principal{User: u, KeyID: k.ID}
-		touch = k.LastUsedAt.IsZero() || now.Sub(k.LastUsedAt) >= apiKeyTouchInterval
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		s.keys.put(hash, k, u, now)
 	}
-	if touch {
+	if !k.Usable(now) {
+		return nil, errBadCredentials
+	}
+	p := &Principal{User: u, KeyID: k.ID}
+	if k.LastUsedAt.IsZero() || now.Sub(k.LastUsedAt) >= apiKeyTouchInterval {
 		// A failed touch must not refuse a valid key; it is logged instead.
 		if err := s.store.WriteTx(ctx, func(tx Tx) error {
 			return tx.TouchAPIKey(ctx, p.KeyID, now, now.Add(-apiKeyTouchInterval))
 		}); err != nil {
 			s.log.WarnContext(ctx, "recording API key use failed", "key_id", p.KeyID, "err", err)
+		} else {
+			s.keys.used(hash, now)
 		}
 	}
 	return p, nil

@@ -265,6 +265,15 @@ var Options = []Option{
 			c.TrustedProxies = p
 			return err
 		}},
+	{"key-cache-ttl", "ORGD_KEY_CACHE_TTL", "5s", "how long an instance trusts an API key it has looked up without asking the database again; a key revoked through another instance works there up to this long (0: always ask)", Server, false,
+		func(c *Config, v string) error {
+			d, err := orgd.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errors.New(`must be a duration such as "5s", or 0 to look every key up`)
+			}
+			c.Limits.KeyCacheTTL = d
+			return nil
+		}},
 	{"idempotency-ttl", "ORGD_IDEMPOTENCY_TTL", "24h", "how long the answer to a POST with an Idempotency-Key is kept and replayed to retries; after that the key is new again", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.Limits.IdempotencyTTL })},
 

@@ -114,6 +114,7 @@ var badValues = map[string]string{
 	"oidc-client-id":           "orgd\tweb",
 	"oidc-client-secret":       "hunter2\x00",
 	"idempotency-ttl":          "0s",
+	"key-cache-ttl":            "-1s",
 }
 
 func TestValidationErrorsNameTheOption(t *testing.T) {
