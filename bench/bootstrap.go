@@ -273,7 +273,8 @@ func (b *bootstrapper) users(ctx context.Context, prefix string, n int) ([]*orgd
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	out := make([]*orgd.User, n)
 	for i, e := range emails(prefix, n) {
-		out[i] = &orgd.User{ID: uuid.Must(uuid.NewV7()).String(), Email: e, EmailNorm: orgd.NormalizeEmail(e), CreatedAt: now}
+		// Verified, as an administrator creates them: accepting needs it.
+		out[i] = &orgd.User{ID: uuid.Must(uuid.NewV7()).String(), Email: e, EmailNorm: orgd.NormalizeEmail(e), EmailVerified: true, CreatedAt: now}
 	}
 	return out, inBatches(out, func(part []*orgd.User) error {
 		return b.st.WriteTx(ctx, func(tx orgd.Tx) error {

@@ -162,6 +162,9 @@ func metWord(v Verdict) string {
 	if v.Met {
 		return "met"
 	}
+	if v.NotJudged {
+		return "**not judged**"
+	}
 	return "**missed**"
 }
 
@@ -227,7 +230,8 @@ type Verdict struct {
 	Got       string `json:"got"`
 	Need      string `json:"need"`
 	Met       bool   `json:"met"`
-	Shortfall string `json:"shortfall,omitempty"` // how far off a missed target is
+	NotJudged bool   `json:"not_judged,omitempty"` // the figures come from a run with failed requests
+	Shortfall string `json:"shortfall,omitempty"`  // how far off a missed target is, or why it was not judged
 }
 
 // judge compares results with the targets of issue 6 ("where orgd must
@@ -250,19 +254,36 @@ func judge(results []Result) []Verdict {
 		}
 	}
 	var out []Verdict
-	atLeast := func(e, target, id string, got, need float64, unit string) {
-		v := Verdict{Engine: e, Target: target, Scenario: id, Got: num(got) + unit, Need: ">= " + num(need) + unit, Met: got >= need}
-		if !v.Met {
-			v.Shortfall = factor(need, got) + " the throughput needed"
+	// A target is judged on results whose every request succeeded: a
+	// failed or exhausted scenario measured something else.
+	invalid := func(rs []*Result) string {
+		for _, r := range rs {
+			if r.Errors > 0 {
+				return fmt.Sprintf("not judged: %d of %d requests of %s/%s failed", r.Errors, r.Requests, r.Surface, r.Scenario)
+			}
+			if r.Exhausted {
+				return fmt.Sprintf("not judged: %s/%s ran out of work", r.Surface, r.Scenario)
+			}
+		}
+		return ""
+	}
+	judged := func(v Verdict, rs []*Result, shortfall string) {
+		if why := invalid(rs); why != "" {
+			v.Met, v.NotJudged, v.Shortfall = false, true, why
+		} else if !v.Met {
+			v.Shortfall = shortfall
 		}
 		out = append(out, v)
 	}
-	below := func(e, target, id string, got, need float64, unit string) {
-		v := Verdict{Engine: e, Target: target, Scenario: id, Got: num(got) + unit, Need: "< " + num(need) + unit, Met: got < need}
-		if !v.Met {
-			v.Shortfall = factor(got, need) + " over the bound"
-		}
-		out = append(out, v)
+	// atLeast and below judge rs[0] (and the other results the figures
+	// come from).
+	atLeast := func(e, target string, got, need float64, unit string, rs ...*Result) {
+		v := Verdict{Engine: e, Target: target, Scenario: rs[0].Surface + "/" + rs[0].Scenario, Got: num(got) + unit, Need: ">= " + num(need) + unit, Met: got >= need}
+		judged(v, rs, factor(need, got)+" the throughput needed")
+	}
+	below := func(e, target string, got, need float64, unit string, rs ...*Result) {
+		v := Verdict{Engine: e, Target: target, Scenario: rs[0].Surface + "/" + rs[0].Scenario, Got: num(got) + unit, Need: "< " + num(need) + unit, Met: got < need}
+		judged(v, rs, factor(got, need)+" over the bound")
 	}
 	for _, e := range engines {
 		insert := find(e, surfaceLimit+"/"+limitInsert)
@@ -272,34 +293,34 @@ func judge(results []Result) []Verdict {
 				continue
 			}
 			if insert != nil {
-				atLeast(e, "create one invitation: half the insert limit", id, r.RPS, insert.RPS/2, " req/s")
+				atLeast(e, "create one invitation: half the insert limit", r.RPS, insert.RPS/2, " req/s", r, insert)
 			}
-			below(e, "create one invitation: p99 under 15 ms", id, r.P99ms, 15, " ms")
+			below(e, "create one invitation: p99 under 15 ms", r.P99ms, 15, " ms", r)
 		}
 		// The page targets are judged in the largest organization measured.
 		for _, s := range []string{surfaceElastic, surfaceSlug} {
 			n := largestList(results, e, s)
 			if r := find(e, fmt.Sprintf("%s/list-invitations-%d-first20", s, n)); r != nil {
-				atLeast(e, "a page of 20 invitations: 20,000 req/s", r.Surface+"/"+r.Scenario, r.RPS, 20_000, " req/s")
+				atLeast(e, "a page of 20 invitations: 20,000 req/s", r.RPS, 20_000, " req/s", r)
 			}
 			if r := find(e, fmt.Sprintf("%s/list-invitations-%d-first100", s, n)); r != nil {
-				atLeast(e, "a page of 100 invitations: 8,000 req/s", r.Surface+"/"+r.Scenario, r.RPS, 8_000, " req/s")
+				atLeast(e, "a page of 100 invitations: 8,000 req/s", r.RPS, 8_000, " req/s", r)
 			}
 		}
 		for _, id := range []string{"elastic/accept", "slug/respond"} {
 			if r := find(e, id); r != nil && insert != nil {
-				atLeast(e, "accept: a third of the insert limit", id, r.RPS, insert.RPS/3, " req/s")
+				atLeast(e, "accept: a third of the insert limit", r.RPS, insert.RPS/3, " req/s", r, insert)
 			}
 		}
 		if r := find(e, "elastic/create-1000-single"); r != nil {
-			below(e, "1,000 emails in one request: under 300 ms end to end (p99, one client)", "elastic/create-1000-single", r.P99ms, 300, " ms")
+			below(e, "1,000 emails in one request: under 300 ms end to end (p99, one client)", r.P99ms, 300, " ms", r)
 		}
 		for _, s := range []string{surfaceElastic, surfaceSlug} {
 			n := largestList(results, e, s)
 			small, big := find(e, s+"/list-invitations-100-first20"), find(e, fmt.Sprintf("%s/list-invitations-%d-deep20", s, n))
 			if small != nil && big != nil && n > 100 {
 				atLeast(e, fmt.Sprintf("page time does not grow: a deep page at %d within 20%% of a page at 100", n),
-					big.Surface+"/"+big.Scenario, big.RPS, 0.8*small.RPS, " req/s")
+					big.RPS, 0.8*small.RPS, " req/s", big, small)
 			}
 		}
 		var worst *Result
@@ -310,7 +331,7 @@ func judge(results []Result) []Verdict {
 			}
 		}
 		if worst != nil {
-			below(e, "memory: under 150 MB resident at the peak of any scenario", worst.Surface+"/"+worst.Scenario, *worst.ServerPeakRSSMB, 150, " MB")
+			below(e, "memory: under 150 MB resident at the peak of any scenario", *worst.ServerPeakRSSMB, 150, " MB", worst)
 		}
 	}
 	return out
