@@ -157,7 +157,9 @@ func (t *tx) ListInvitations(ctx context.Context, orgID string, f orgd.Invitatio
 		w.add(`i.created_at < ?`, us(f.CreatedBefore))
 	}
 	if at, id, ok := f.After(); ok {
-		w.add(`(i.created_at > ? OR (i.created_at = ? AND i.id > ?))`, us(at), us(at), id)
+		// A row comparison, so that the index seeks to the cursor
+		// (invitations_org_created) instead of filtering every row before it.
+		w.add(`(i.created_at, i.id) > (?, ?)`, us(at), id)
 	}
 	query := `SELECT ` + invitationColumns + invitationFrom + ` WHERE ` + w.String() + ` ORDER BY i.created_at, i.id`
 	if n := f.Limit(); n > 0 {

@@ -60,7 +60,9 @@ func (t *tx) ListMembers(ctx context.Context, orgID string, f orgd.MemberFilter)
 		w.add(`m.member_since < ?`, us(f.JoinedBefore))
 	}
 	if at, id, ok := f.After(); ok {
-		w.add(`(m.member_since > ? OR (m.member_since = ? AND m.user_id > ?))`, us(at), us(at), id)
+		// A row comparison, so that the index seeks to the cursor
+		// (memberships_joined) instead of filtering every row before it.
+		w.add(`(m.member_since, m.user_id) > (?, ?)`, us(at), id)
 	}
 	query := `SELECT ` + memberColumns + ` FROM memberships m JOIN users u ON u.id = m.user_id WHERE ` + w.String() +
 		` ORDER BY m.member_since, m.user_id`
