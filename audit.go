@@ -66,30 +66,49 @@ type AuditEvent struct {
 	Details     map[string]any
 }
 
-// audit writes an event in the transaction of the change it records, and
-// the webhook deliveries of the event (see WebhookEventTypes): the one place
-// where changes are announced. subject is what a webhook event describes:
-// the *Invitation, or the memberChange, as it is after the change; nil for
-// the other actions.
+// A change is one entry of the audit log: what was done to which target,
+// the details the log keeps, and what a webhook event about it describes
+// (subject: the *Invitation, or the memberChange, as it is after the change;
+// nil for the actions webhooks do not announce).
+type change struct {
+	action, targetType, targetID string
+	details                      map[string]any
+	subject                      any
+}
+
+// audit records one change; see record.
 func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action, targetType, targetID string, details map[string]any, subject any) error {
+	return s.record(ctx, tx, p, orgID, change{action: action, targetType: targetType, targetID: targetID, details: details, subject: subject})
+}
+
+// record writes the audit events of changes made by p to one organization
+// in their transaction, and the webhook deliveries of those events (see
+// WebhookEventTypes): the one place where changes are announced. A batch
+// costs the statements of one change.
+func (s *Service) record(ctx context.Context, tx Tx, p *Principal, orgID string, changes ...change) error {
 	o := originFrom(ctx)
-	ev := &AuditEvent{
-		ID: uuid.Must(uuid.NewV7()).String(), At: s.clock(), OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID,
-		Action: action, TargetType: targetType, TargetID: targetID, Details: details,
+	at := s.clock()
+	evs := make([]*AuditEvent, len(changes))
+	for i, c := range changes {
+		ev := &AuditEvent{
+			ID: uuid.Must(uuid.NewV7()).String(), At: at, OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID,
+			Action: c.action, TargetType: c.targetType, TargetID: c.targetID, Details: c.details,
+		}
+		switch {
+		case p != nil && p.User != nil:
+			ev.ActorUserID, ev.ActorKeyID, ev.Actor = p.User.ID, p.KeyID, p.User.Email
+		case p != nil && p.System:
+			ev.Actor = "orgd admin"
+		}
+		if ev.Surface == "" {
+			ev.Surface = "internal"
+		}
+		evs[i] = ev
 	}
-	switch {
-	case p != nil && p.User != nil:
-		ev.ActorUserID, ev.ActorKeyID, ev.Actor = p.User.ID, p.KeyID, p.User.Email
-	case p != nil && p.System:
-		ev.Actor = "orgd admin"
-	}
-	if ev.Surface == "" {
-		ev.Surface = "internal"
-	}
-	if err := tx.InsertAuditEvent(ctx, ev); err != nil {
+	if err := tx.InsertAuditEvents(ctx, evs...); err != nil {
 		return err
 	}
-	return s.emitWebhooks(ctx, tx, ev, p, subject)
+	return s.emitWebhooks(ctx, tx, p, orgID, evs, changes)
 }
 
 // AuditQuery selects audit events, newest first.

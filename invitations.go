@@ -87,31 +87,44 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 			return err
 		}
 		now := s.clock()
-		var plans []issuePlan
-		var bad []*Error
+		errs := make([]*Error, len(req.Emails)) // by position in the request
+		var addrs []Email
+		var at []int // the position of each of addrs
 		seen := map[string]bool{}
 		for i, raw := range req.Emails {
-			field := fmt.Sprintf("emails[%d]", i)
 			addr, err := ParseEmail(raw)
 			if err != nil {
-				bad = append(bad, &Error{Kind: KindInvalid, Code: CodeInviteInvalidMail, Field: field, Value: raw,
-					Message: fmt.Sprintf("Invitation email was not valid: %v.", err)})
+				errs[i] = &Error{Kind: KindInvalid, Code: CodeInviteInvalidMail, Message: fmt.Sprintf("Invitation email was not valid: %v.", err)}
 				continue
 			}
 			if seen[addr.Norm] {
 				continue
 			}
 			seen[addr.Norm] = true
-			plan, err := s.planInvitation(ctx, tx, org, callerRole(p, m), addr, req.RefreshExisting, now)
+			addrs, at = append(addrs, addr), append(at, i)
+		}
+		known, err := lookupInvitees(ctx, tx, org.ID, addrs)
+		if err != nil {
+			return err
+		}
+		var plans []issuePlan
+		for k, addr := range addrs {
+			plan, err := s.planInvitation(org, callerRole(p, m), addr, known, req.RefreshExisting, now)
 			if e, ok := err.(*Error); ok {
-				e.Field, e.Value = field, raw
-				bad = append(bad, e)
+				errs[at[k]] = e
 				continue
 			}
 			if err != nil {
 				return err
 			}
 			plans = append(plans, plan)
+		}
+		var bad []*Error
+		for i, e := range errs {
+			if e != nil {
+				e.Field, e.Value = fmt.Sprintf("emails[%d]", i), req.Emails[i]
+				bad = append(bad, e)
+			}
 		}
 		if len(bad) > 0 {
 			return joinErrors(bad)
@@ -209,28 +222,40 @@ func errRolesForbidden(msg string) *Error {
 	return &Error{Kind: KindForbidden, Code: CodeRolesForbidden, Message: msg}
 }
 
+// invitees is what the database knows of addresses about to be invited
+// to an organization.
+type invitees struct {
+	members map[string]bool        // the normalized addresses of members
+	open    map[string]*Invitation // open invitations by normalized address
+}
+
+// lookupInvitees finds the members and open invitations among addrs, in
+// two queries whatever their number.
+func lookupInvitees(ctx context.Context, tx Tx, orgID string, addrs []Email) (invitees, error) {
+	norms := make([]string, len(addrs))
+	for i, a := range addrs {
+		norms[i] = a.Norm
+	}
+	members, err := tx.MemberEmails(ctx, orgID, norms)
+	if err != nil {
+		return invitees{}, err
+	}
+	open, err := tx.OpenInvitationsByEmail(ctx, orgID, norms)
+	return invitees{members: members, open: open}, err
+}
+
 // planInvitation decides what inviting one address means for a caller
-// acting with role: a new invitation, a refresh, or an error that names the
-// address.
-func (s *Service) planInvitation(ctx context.Context, tx Tx, org *Organization, role Role, addr Email, refresh bool, now time.Time) (issuePlan, error) {
+// with role: a new invitation, the refresh of an open one, or an error.
+func (s *Service) planInvitation(org *Organization, role Role, addr Email, known invitees, refresh bool, now time.Time) (issuePlan, error) {
 	if err := checkInviteDomain(org, addr); err != nil {
 		return issuePlan{}, err
 	}
-	if u, err := tx.UserByEmail(ctx, addr.Norm); err == nil {
-		if _, err := tx.Membership(ctx, org.ID, u.ID); err == nil {
-			return issuePlan{}, &Error{Kind: KindConflict, Code: CodeAlreadyMember, Message: "User already belongs to organization."}
-		} else if !errors.Is(err, ErrNotFound) {
-			return issuePlan{}, err
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return issuePlan{}, err
+	if known.members[addr.Norm] {
+		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeAlreadyMember, Message: "User already belongs to organization."}
 	}
-	inv, err := tx.OpenInvitationByEmail(ctx, org.ID, addr.Norm)
-	if errors.Is(err, ErrNotFound) {
+	inv := known.open[addr.Norm]
+	if inv == nil {
 		return issuePlan{email: addr}, nil
-	}
-	if err != nil {
-		return issuePlan{}, err
 	}
 	if !refresh {
 		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeInviteExists,
@@ -280,6 +305,9 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 		return nil, err
 	}
 	out := make([]*IssuedInvitation, 0, len(plans))
+	var fresh []*Invitation
+	var jobs []Job
+	changes := make([]change, 0, len(plans))
 	for _, plan := range plans {
 		token := newSecret("")
 		inv := plan.existing
@@ -303,35 +331,40 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 		if !refreshed && p.User != nil {
 			inv.InviterEmail = p.User.Email
 		}
-		var err error
-		if refreshed {
-			err = tx.ReissueInvitation(ctx, inv)
-		} else {
-			err = tx.InsertInvitation(ctx, inv)
-		}
-		if errors.Is(err, ErrConflict) {
-			// A concurrent request invited the same address first.
-			return nil, &Error{Kind: KindConflict, Code: CodeInviteExists, Field: "emails", Value: plan.email.Address,
-				Message: "Invitation already sent: another request invited this address at the same moment."}
-		}
-		if err != nil {
-			return nil, err
-		}
-		if sendEmail {
-			if err := tx.Enqueue(ctx, InvitationEmailJob{InvitationID: inv.ID, TokenHash: inv.TokenHash}); err != nil {
-				return nil, fmt.Errorf("enqueue invitation email: %w", err)
-			}
-		}
 		action := AuditInvitationCreated
 		if refreshed {
 			action = AuditInvitationRefreshed
+			if err := tx.ReissueInvitation(ctx, inv); err != nil {
+				return nil, err
+			}
+		} else {
+			fresh = append(fresh, inv)
 		}
-		if err := s.audit(ctx, tx, p, org.ID, action, "invitation", inv.ID, map[string]any{
-			"email": inv.Email, "role": inv.Roles.TopRole(org.ID), "expires_at": inv.ExpiresAt, "send_email": sendEmail,
-		}, inv); err != nil {
-			return nil, err
+		if sendEmail {
+			jobs = append(jobs, InvitationEmailJob{InvitationID: inv.ID, TokenHash: inv.TokenHash})
 		}
+		changes = append(changes, change{action: action, targetType: "invitation", targetID: inv.ID, subject: inv,
+			details: map[string]any{"email": inv.Email, "role": inv.Roles.TopRole(org.ID), "expires_at": inv.ExpiresAt, "send_email": sendEmail}})
 		out = append(out, &IssuedInvitation{Invitation: inv, Token: token, Refreshed: refreshed})
+	}
+	if err := tx.InsertInvitations(ctx, fresh...); errors.Is(err, ErrConflict) {
+		// A concurrent request invited one of the addresses first.
+		e := &Error{Kind: KindConflict, Code: CodeInviteExists, Field: "emails",
+			Message: "Invitation already sent: another request invited this address at the same moment."}
+		if len(fresh) == 1 {
+			e.Value = fresh[0].Email
+		} else {
+			e.Message = "Invitation already sent: another request invited one of these addresses at the same moment."
+		}
+		return nil, e
+	} else if err != nil {
+		return nil, err
+	}
+	if err := tx.Enqueue(ctx, jobs...); err != nil {
+		return nil, fmt.Errorf("enqueue invitation email: %w", err)
+	}
+	if err := s.record(ctx, tx, p, org.ID, changes...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -702,11 +735,12 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	inv.Status, inv.RespondedAt, inv.AcceptedUserID = InvitationAccepted, now, p.User.ID
-	if err := s.audit(ctx, tx, p, inv.OrgID, AuditInvitationAccepted, "invitation", inv.ID, map[string]any{"email": inv.Email, "user_id": p.User.ID}, inv); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, tx, p, inv.OrgID, AuditMemberAdded, "member", p.User.ID, map[string]any{"email": p.User.Email, "role": m.Role, "invitation_id": inv.ID},
-		memberChange{Membership: m, invitationID: inv.ID}); err != nil {
+	if err := s.record(ctx, tx, p, inv.OrgID,
+		change{action: AuditInvitationAccepted, targetType: "invitation", targetID: inv.ID, subject: inv,
+			details: map[string]any{"email": inv.Email, "user_id": p.User.ID}},
+		change{action: AuditMemberAdded, targetType: "member", targetID: p.User.ID, subject: memberChange{Membership: m, invitationID: inv.ID},
+			details: map[string]any{"email": p.User.Email, "role": m.Role, "invitation_id": inv.ID}},
+	); err != nil {
 		return nil, err
 	}
 	return m, nil

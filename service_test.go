@@ -2,8 +2,11 @@ package orgd_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +17,9 @@ import (
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
+	"github.com/orgd/orgd/webhook"
 )
 
 // clock is a settable time source.
@@ -463,6 +468,102 @@ func TestRoleAssignmentsTellStrangersNothing(t *testing.T) {
 					wantCode(t, err, orgd.CodeInvalidTarget)
 				}
 			}
+		}
+	})
+}
+
+// TestLargeBatchWritesEverything: a request of more addresses than one
+// statement of the store carries (it writes in pieces) creates and refreshes
+// every invitation, with an email job, an audit event and a webhook delivery
+// for each, and reports a bad address at its own position.
+func TestLargeBatchWritesEverything(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url, func(l *orgd.Limits) { l.MaxEmailsPerRequest, l.DefaultMaxMembers, l.InvitesPerHour = 2000, 0, 0 })
+		if _, err := outbox.New(f.store, outbox.Options{Queues: []outbox.Queue{webhook.OutboxQueue(1)}, Log: slog.New(slog.DiscardHandler)}); err != nil {
+			t.Fatal(err)
+		}
+		must(f.svc.CreateWebhookEndpoint(f.ctx, f.owner, f.org.ID, orgd.WebhookEndpointRequest{URL: "https://hooks.example.com/orgd"}))
+		first := must(f.invite(f.owner, "a0@x.test"))
+		f.clock.Advance(time.Hour)
+		emails := make([]string, 1201)
+		for i := range emails {
+			emails[i] = fmt.Sprintf("a%d@x.test", i)
+		}
+		// One member among them refuses the whole batch, named by position.
+		f.member("a1100@x.test", orgd.RoleReader)
+		_, err := f.invite(f.owner, emails...)
+		e := wantCode(t, err, orgd.CodeAlreadyMember)
+		if e.Field != "emails[1100]" || e.Value != "a1100@x.test" {
+			t.Errorf("refusal names %s %q, want emails[1100]", e.Field, e.Value)
+		}
+		emails = slices.Delete(emails, 1100, 1101)
+		_, out, err := f.svc.CreateInvitations(f.ctx, f.owner, f.org.ID, orgd.InviteRequest{Emails: emails, RefreshExisting: true, SendEmail: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != len(emails) || out[0].ID != first[0].ID || !out[0].Refreshed || out[1].Refreshed {
+			t.Fatalf("got %d invitations (first refreshed %v, second %v), want %d with the first refreshed", len(out), out[0].Refreshed, out[1].Refreshed, len(emails))
+		}
+		pending := must(f.list(nil))
+		if len(pending) != len(emails) {
+			t.Errorf("%d invitations pending, want %d", len(pending), len(emails))
+		}
+		events := map[string]int{}
+		for before := ""; ; {
+			page := must(f.svc.ListAuditEvents(f.ctx, f.owner, f.org.ID, orgd.AuditQuery{Before: before, Limit: 500}))
+			if len(page) == 0 {
+				break
+			}
+			for _, ev := range page {
+				events[ev.Action]++
+			}
+			before = page[len(page)-1].ID
+		}
+		if events[orgd.AuditInvitationCreated] != len(emails) || events[orgd.AuditInvitationRefreshed] != 1 {
+			t.Errorf("audit: %d created, %d refreshed; want %d and 1", events[orgd.AuditInvitationCreated], events[orgd.AuditInvitationRefreshed], len(emails))
+		}
+		// Every invitation has its email job, with the token it has now,
+		// and its webhook deliveries (created and refreshed for the first).
+		args := "args::text"
+		if f.store.Engine() == store.SQLite {
+			args = "json(args)" // River keeps JSONB there
+		}
+		_, rows := testdb.Rows(t, f.store.DB(), "SELECT kind, "+args+" FROM river_job")
+		jobs := map[string]int{}
+		for _, row := range rows {
+			var args struct {
+				InvitationID string `json:"invitation_id"`
+				TokenHash    string `json:"token_hash"`
+				Payload      string `json:"payload"`
+			}
+			if err := json.Unmarshal([]byte(row[1]), &args); err != nil {
+				t.Fatal(err)
+			}
+			switch row[0] {
+			case orgd.InvitationEmailJob{}.Kind():
+				jobs[args.InvitationID+" "+args.TokenHash]++
+			case orgd.WebhookJob{}.Kind():
+				var ev orgd.WebhookEvent
+				if err := json.Unmarshal([]byte(args.Payload), &ev); err != nil {
+					t.Fatal(err)
+				}
+				if ev.Data.Invitation != nil {
+					jobs[ev.Type+" "+ev.Data.Invitation.ID]++
+				}
+			}
+		}
+		for _, inv := range out {
+			for _, key := range []string{inv.ID + " " + inv.TokenHash, orgd.AuditInvitationCreated + " " + inv.ID} {
+				if jobs[key] != 1 {
+					t.Fatalf("%d jobs %s, want 1", jobs[key], key)
+				}
+			}
+		}
+		if n := jobs[orgd.AuditInvitationRefreshed+" "+first[0].ID]; n != 1 {
+			t.Errorf("%d refresh deliveries, want 1", n)
+		}
+		if len(jobs) != 2*len(emails)+1 {
+			t.Errorf("%d distinct jobs, want %d", len(jobs), 2*len(emails)+1)
 		}
 	})
 }

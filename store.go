@@ -78,15 +78,18 @@ type Tx interface {
 	ListMembers(ctx context.Context, orgID string, f MemberFilter) ([]*Membership, error)
 	ListMembersWithRole(ctx context.Context, orgID string, role Role) ([]*Membership, error)
 	CountMembers(ctx context.Context, orgID string) (int, error)
+	// MemberEmails reports which of the addresses belong to members with a
+	// verified address.
+	MemberEmails(ctx context.Context, orgID string, emailNorms []string) (map[string]bool, error)
 	// CountMembersWithRole counts members whose strongest role is one of roles.
 	CountMembersWithRole(ctx context.Context, orgID string, roles ...Role) (int, error)
 
-	InsertInvitation(ctx context.Context, inv *Invitation) error
+	InsertInvitations(ctx context.Context, invs ...*Invitation) error
 	// SetEmailStatus records the delivery state of an invitation's email if
 	// the invitation is open and still has the token hash.
 	SetEmailStatus(ctx context.Context, id, tokenHash string, status EmailStatus, reason string) error
-	// Enqueue writes a job to the outbox in the transaction.
-	Enqueue(ctx context.Context, job Job) error
+	// Enqueue writes jobs to the outbox in the transaction.
+	Enqueue(ctx context.Context, jobs ...Job) error
 	// ReissueInvitation stores a refreshed open invitation: its token,
 	// roles, issue and expiry times and email status.
 	ReissueInvitation(ctx context.Context, inv *Invitation) error
@@ -95,7 +98,9 @@ type Tx interface {
 	CloseInvitation(ctx context.Context, id string, status InvitationStatus, at time.Time, acceptedUserID string) (bool, error)
 	InvitationByID(ctx context.Context, id string) (*Invitation, error)
 	InvitationByTokenHash(ctx context.Context, hash string) (*Invitation, error)
-	OpenInvitationByEmail(ctx context.Context, orgID, emailNorm string) (*Invitation, error)
+	// OpenInvitationsByEmail returns the open invitations of an
+	// organization to any of the addresses, by normalized address.
+	OpenInvitationsByEmail(ctx context.Context, orgID string, emailNorms []string) (map[string]*Invitation, error)
 	ListInvitations(ctx context.Context, orgID string, f InvitationFilter) ([]*Invitation, error)
 	// ListPendingInvitationsForEmail lists open, unexpired invitations to an
 	// address in every organization.
@@ -147,7 +152,7 @@ type Tx interface {
 	// DeleteExpiredIdempotencyRecords deletes the records expired at now.
 	DeleteExpiredIdempotencyRecords(ctx context.Context, now time.Time) (int, error)
 
-	InsertAuditEvent(ctx context.Context, ev *AuditEvent) error
+	InsertAuditEvents(ctx context.Context, evs ...*AuditEvent) error
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
 	// names no event.
 	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)

@@ -394,26 +394,48 @@ func orReader(r Role) Role {
 	return r
 }
 
-// emitWebhooks writes, in the transaction of the change, one delivery job
-// per endpoint that receives the event ev records. subject is the
-// *Invitation or memberChange the event is about. Events nobody receives
-// cost one query.
-func (s *Service) emitWebhooks(ctx context.Context, tx Tx, ev *AuditEvent, p *Principal, subject any) error {
-	if !slices.Contains(WebhookEventTypes, ev.Action) {
+// emitWebhooks writes, in the transaction of the changes, one delivery job
+// per endpoint that receives an event of evs, the audit events of changes
+// made by p to one organization. Events nobody receives cost one query per
+// batch.
+func (s *Service) emitWebhooks(ctx context.Context, tx Tx, p *Principal, orgID string, evs []*AuditEvent, changes []change) error {
+	if !slices.ContainsFunc(evs, func(ev *AuditEvent) bool { return slices.Contains(WebhookEventTypes, ev.Action) }) {
 		return nil
 	}
-	endpoints, err := tx.WebhookEndpointsFor(ctx, ev.OrgID)
+	endpoints, err := tx.WebhookEndpointsFor(ctx, orgID)
+	if err != nil || len(endpoints) == 0 {
+		return err
+	}
+	org, err := tx.OrganizationByID(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	endpoints = slices.DeleteFunc(endpoints, func(e *WebhookEndpoint) bool { return !e.Receives(ev.Action) })
-	if len(endpoints) == 0 {
-		return nil
+	var jobs []Job
+	for i, ev := range evs {
+		receivers := slices.DeleteFunc(slices.Clone(endpoints), func(e *WebhookEndpoint) bool {
+			return !slices.Contains(WebhookEventTypes, ev.Action) || !e.Receives(ev.Action)
+		})
+		if len(receivers) == 0 {
+			continue
+		}
+		payload, err := webhookPayload(org, p, ev, changes[i].subject)
+		if err != nil {
+			return err
+		}
+		for _, e := range receivers {
+			jobs = append(jobs, WebhookJob{EventID: ev.ID, EndpointID: e.ID, Payload: payload})
+		}
 	}
-	org, err := tx.OrganizationByID(ctx, ev.OrgID)
-	if err != nil {
-		return err
+	if err := tx.Enqueue(ctx, jobs...); err != nil {
+		return fmt.Errorf("enqueue webhook delivery: %w", err)
 	}
+	return nil
+}
+
+// webhookPayload is the body of the webhook event of ev, an audit event of
+// a change by p to org; subject is the *Invitation or memberChange the
+// event is about.
+func webhookPayload(org *Organization, p *Principal, ev *AuditEvent, subject any) (string, error) {
 	data := WebhookData{Organization: WebhookOrganization{ID: org.ID, Key: org.Slug, Name: org.Name}}
 	switch {
 	case p != nil && p.User != nil:
@@ -437,18 +459,13 @@ func (s *Service) emitWebhooks(ctx context.Context, tx Tx, ev *AuditEvent, p *Pr
 			data.Member.PreviousRole = &prev
 		}
 	default:
-		return fmt.Errorf("webhook event %s: unknown subject %T", ev.Action, subject)
+		return "", fmt.Errorf("webhook event %s: unknown subject %T", ev.Action, subject)
 	}
 	payload, err := json.Marshal(WebhookEvent{Type: ev.Action, Timestamp: eventTime(ev.At), Data: data})
 	if err != nil {
-		return fmt.Errorf("encode webhook event: %w", err)
+		return "", fmt.Errorf("encode webhook event: %w", err)
 	}
-	for _, e := range endpoints {
-		if err := tx.Enqueue(ctx, WebhookJob{EventID: ev.ID, EndpointID: e.ID, Payload: string(payload)}); err != nil {
-			return fmt.Errorf("enqueue webhook delivery: %w", err)
-		}
-	}
-	return nil
+	return string(payload), nil
 }
 
 // WebhookTarget is where and how a delivery goes.

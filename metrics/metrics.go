@@ -204,10 +204,12 @@ type countingTx struct {
 	actions *[]string
 }
 
-func (t *countingTx) InsertAuditEvent(ctx context.Context, ev *orgd.AuditEvent) error {
-	if err := t.Tx.InsertAuditEvent(ctx, ev); err != nil {
+func (t *countingTx) InsertAuditEvents(ctx context.Context, evs ...*orgd.AuditEvent) error {
+	if err := t.Tx.InsertAuditEvents(ctx, evs...); err != nil {
 		return err
 	}
-	*t.actions = append(*t.actions, ev.Action)
+	for _, ev := range evs {
+		*t.actions = append(*t.actions, ev.Action)
+	}
 	return nil
 }

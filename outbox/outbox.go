@@ -142,8 +142,12 @@ func (o *Outbox) insertOpts(job orgd.Job) *river.InsertOpts {
 	return nil
 }
 
-func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, job orgd.Job) error {
-	_, err := o.client.InsertTx(ctx, tx, job, o.insertOpts(job))
+func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, jobs []orgd.Job) error {
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, job := range jobs {
+		params[i] = river.InsertManyParams{Args: job, InsertOpts: o.insertOpts(job)}
+	}
+	_, err := o.client.InsertManyTx(ctx, tx, params)
 	return err
 }
 

@@ -7,16 +7,18 @@ import (
 	"github.com/orgd/orgd"
 )
 
-func (t *tx) InsertAuditEvent(ctx context.Context, ev *orgd.AuditEvent) error {
-	details := "{}"
-	if len(ev.Details) > 0 {
-		details = toJSON(ev.Details)
+func (t *tx) InsertAuditEvents(ctx context.Context, evs ...*orgd.AuditEvent) error {
+	rows := make([][]any, len(evs))
+	for i, ev := range evs {
+		details := "{}"
+		if len(ev.Details) > 0 {
+			details = toJSON(ev.Details)
+		}
+		rows[i] = []any{ev.ID, us(ev.At), ev.OrgID, ev.ActorUserID, ev.ActorKeyID, ev.Actor, ev.Surface, ev.RequestID, ev.Action,
+			ev.TargetType, ev.TargetID, details}
 	}
-	_, err := t.exec(ctx, `INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_key_id, actor, surface,
-		request_id, action, target_type, target_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		ev.ID, us(ev.At), ev.OrgID, ev.ActorUserID, ev.ActorKeyID, ev.Actor, ev.Surface, ev.RequestID, ev.Action,
-		ev.TargetType, ev.TargetID, details)
-	return err
+	return t.insertRows(ctx, `INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_key_id, actor, surface,
+		request_id, action, target_type, target_id, details)`, rows)
 }
 
 func (t *tx) ListAuditEvents(ctx context.Context, q orgd.AuditQuery) ([]*orgd.AuditEvent, error) {

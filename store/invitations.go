@@ -37,13 +37,15 @@ func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	return &inv, nil
 }
 
-func (t *tx) InsertInvitation(ctx context.Context, inv *orgd.Invitation) error {
-	_, err := t.exec(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, role_assignments, role, status,
-		token_hash, token_sealed, created_at, issued_at, expires_at, email_status, email_error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		inv.ID, inv.OrgID, inv.Email, inv.EmailNorm, nullString(inv.InviterID), toJSON(inv.Roles), string(inv.Role), string(inv.Status),
-		inv.TokenHash, inv.TokenSealed, us(inv.CreatedAt), us(inv.IssuedAt), us(inv.ExpiresAt), string(inv.EmailStatus), inv.EmailError)
-	return err
+func (t *tx) InsertInvitations(ctx context.Context, invs ...*orgd.Invitation) error {
+	rows := make([][]any, len(invs))
+	for i, inv := range invs {
+		rows[i] = []any{inv.ID, inv.OrgID, inv.Email, inv.EmailNorm, nullString(inv.InviterID), toJSON(inv.Roles), string(inv.Role),
+			string(inv.Status), inv.TokenHash, inv.TokenSealed, us(inv.CreatedAt), us(inv.IssuedAt), us(inv.ExpiresAt),
+			string(inv.EmailStatus), inv.EmailError}
+	}
+	return t.insertRows(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, inviter_id, role_assignments, role, status,
+		token_hash, token_sealed, created_at, issued_at, expires_at, email_status, email_error)`, rows)
 }
 
 func (t *tx) ReissueInvitation(ctx context.Context, inv *orgd.Invitation) error {
@@ -60,15 +62,18 @@ func (t *tx) SetEmailStatus(ctx context.Context, id, tokenHash string, status or
 	return err
 }
 
-func (t *tx) Enqueue(ctx context.Context, job orgd.Job) error {
+func (t *tx) Enqueue(ctx context.Context, jobs ...orgd.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
 	sqlTx, ok := t.q.(*sql.Tx)
 	if !ok {
-		return fmt.Errorf("enqueue %s outside a write transaction", job.Kind())
+		return fmt.Errorf("enqueue %s outside a write transaction", jobs[0].Kind())
 	}
 	if t.enqueue == nil {
-		return fmt.Errorf("enqueue %s: no outbox is configured", job.Kind())
+		return fmt.Errorf("enqueue %s: no outbox is configured", jobs[0].Kind())
 	}
-	return t.enqueue(ctx, sqlTx, job)
+	return t.enqueue(ctx, sqlTx, jobs)
 }
 
 func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string) (bool, error) {
@@ -89,9 +94,21 @@ func (t *tx) InvitationByTokenHash(ctx context.Context, hash string) (*orgd.Invi
 	return scanInvitation(t.q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = $1`, hash))
 }
 
-func (t *tx) OpenInvitationByEmail(ctx context.Context, orgID, emailNorm string) (*orgd.Invitation, error) {
-	return scanInvitation(t.q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+`
-		WHERE i.org_id = $1 AND i.email_norm = $2 AND i.status = 'open'`, orgID, emailNorm))
+func (t *tx) OpenInvitationsByEmail(ctx context.Context, orgID string, emailNorms []string) (map[string]*orgd.Invitation, error) {
+	out := map[string]*orgd.Invitation{}
+	err := chunks(emailNorms, func(norms []string) error {
+		w := t.many()
+		w.add(`i.org_id = ?`, orgID)
+		w.add(`i.status = 'open'`)
+		w.add(`i.email_norm IN ` + w.in(norms))
+		rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE `+w.String(), w.args...)
+		invs, err := collect(rows, err, scanInvitation)
+		for _, inv := range invs {
+			out[inv.EmailNorm] = inv
+		}
+		return err
+	})
+	return out, err
 }
 
 // stateCondition is the SQL condition of a state; ? is the current time.

@@ -94,3 +94,27 @@ func (t *tx) CountMembersWithRole(ctx context.Context, orgID string, roles ...or
 	}
 	return total, nil
 }
+
+func (t *tx) MemberEmails(ctx context.Context, orgID string, emailNorms []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := chunks(emailNorms, func(norms []string) error {
+		w := t.many()
+		w.add(`m.org_id = ?`, orgID)
+		w.add(`u.email_verified`)
+		w.add(`u.email_norm IN ` + w.in(norms))
+		rows, err := t.q.QueryContext(ctx, `SELECT u.email_norm FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+w.String(), w.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var norm string
+			if err := rows.Scan(&norm); err != nil {
+				return err
+			}
+			out[norm] = true
+		}
+		return rows.Err()
+	})
+	return out, err
+}

@@ -44,8 +44,8 @@ type Store struct {
 	enqueue Enqueuer
 }
 
-// Enqueuer writes a job to the outbox within a transaction.
-type Enqueuer func(ctx context.Context, tx *sql.Tx, job orgd.Job) error
+// Enqueuer writes jobs to the outbox within a transaction.
+type Enqueuer func(ctx context.Context, tx *sql.Tx, jobs []orgd.Job) error
 
 // SetEnqueuer sets how jobs are written to the outbox. Without one, an
 // operation that enqueues a job fails.
