@@ -99,7 +99,8 @@ func (t *tx) MemberEmails(ctx context.Context, orgID string, emailNorms []string
 	out := map[string]bool{}
 	err := chunks(emailNorms, func(norms []string) error {
 		w := t.many()
-		w.add(`m.org_id = ?`, orgID)
+		// By address, then organization, as OpenInvitationsByEmail.
+		w.add(`m.org_id || '' = ?`, orgID)
 		w.add(`u.email_verified`)
 		w.add(`u.email_norm IN ` + w.in(norms))
 		rows, err := t.q.QueryContext(ctx, `SELECT u.email_norm FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+w.String(), w.args...)
