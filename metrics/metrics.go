@@ -185,18 +185,44 @@ type countingStore struct {
 	changes *prometheus.CounterVec
 }
 
+// pendingKey marks the context of an Atomic transaction: the changes of the
+// writes inside it wait there for its commit.
+type pendingKey struct{}
+
 func (s *countingStore) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
 	var actions []string
 	err := s.Store.WriteTx(ctx, func(tx orgd.Tx) error {
 		actions = actions[:0] // a retried transaction starts over
 		return fn(&countingTx{Tx: tx, actions: &actions})
 	})
+	if err != nil {
+		return err
+	}
+	if pending, ok := ctx.Value(pendingKey{}).(*[]string); ok {
+		// Joined an Atomic transaction, which may still roll back.
+		*pending = append(*pending, actions...)
+		return nil
+	}
+	s.count(actions)
+	return nil
+}
+
+func (s *countingStore) Atomic(ctx context.Context, fn func(context.Context, orgd.Tx) error) error {
+	var actions []string
+	err := s.Store.Atomic(ctx, func(ctx context.Context, tx orgd.Tx) error {
+		actions = actions[:0]
+		return fn(context.WithValue(ctx, pendingKey{}, &actions), &countingTx{Tx: tx, actions: &actions})
+	})
 	if err == nil {
-		for _, a := range actions {
-			s.changes.WithLabelValues(a).Inc()
-		}
+		s.count(actions)
 	}
 	return err
+}
+
+func (s *countingStore) count(actions []string) {
+	for _, a := range actions {
+		s.changes.WithLabelValues(a).Inc()
+	}
 }
 
 type countingTx struct {
