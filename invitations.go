@@ -167,6 +167,11 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 				return err
 			}
 		}
+		addr := Email{Address: inv.Email, Norm: inv.EmailNorm}
+		// The organization may have narrowed its allowed domains since.
+		if err := checkInviteDomain(org, addr); err != nil {
+			return err
+		}
 		if err := s.lockForLimits(ctx, tx, org); err != nil {
 			return err
 		}
@@ -174,7 +179,6 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 		if err := s.checkCooldown(inv, now); err != nil {
 			return err
 		}
-		addr := Email{Address: inv.Email, Norm: inv.EmailNorm}
 		issued, err := s.issue(ctx, tx, org, p, []issuePlan{{email: addr, existing: inv}}, inv.Roles, ttl, sendEmail, now)
 		if err != nil {
 			return err

@@ -246,7 +246,7 @@ func (m *model) invite(caller *person, emails []string, rs roles, expiresIn stri
 			continue
 		}
 		seen[e.Norm] = true
-		if !m.allowExternal && !slices.Contains(m.allowedDomains, orgd.EmailDomain(e.Norm)) {
+		if !m.domainAllowed(e.Norm) {
 			bad = append(bad, invalidField(orgd.CodeInviteDomain))
 			continue
 		}
@@ -491,6 +491,11 @@ func (m *model) revokeByTokens(caller *person, tokens []string) []outcome {
 	return []outcome{success}
 }
 
+// domainAllowed reports whether the organization invites an address.
+func (m *model) domainAllowed(norm string) bool {
+	return m.allowExternal || slices.Contains(m.allowedDomains, orgd.EmailDomain(norm))
+}
+
 // resend re-issues an open invitation with its previous lifetime, outside
 // the cooldown.
 func (m *model) resend(caller *person, id string, sendEmail bool) (*invitation, outcome) {
@@ -506,6 +511,8 @@ func (m *model) resend(caller *person, id string, sendEmail bool) (*invitation, 
 		return nil, forbidden(orgd.CodeRolesForbidden)
 	case inv.status != open:
 		return nil, closed(inv)
+	case !m.domainAllowed(inv.norm):
+		return nil, invalid(orgd.CodeInviteDomain)
 	case m.cooling(inv) != success:
 		return nil, m.cooling(inv)
 	}

@@ -225,6 +225,12 @@ func TestInvitations(t *testing.T) {
 			t.Errorf("a superseded token still resolves: %d", wantElastic404.Status)
 		}
 		wantError(t, w.srv.Slug("POST", path+"/01936f6e-0000-7000-8000-000000000000/resend", w.admin.Key, nil), 404, orgd.CodeInviteNotFound)
+		// An organization that narrowed its domains since does not resend
+		// to the others.
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.owner.Key, map[string]any{"allow_external_invites": false, "allowed_email_domains": []string{"acme.test"}}).Want(t, 200)
+		w.srv.Clock.Advance(61 * time.Second)
+		wantError(t, w.srv.Slug("POST", resend, w.admin.Key, nil), 400, orgd.CodeInviteDomain)
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.owner.Key, map[string]any{"allow_external_invites": true}).Want(t, 200)
 
 		// Lists and the status filter.
 		var list []dreadnode.Invitation
