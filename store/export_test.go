@@ -11,3 +11,9 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// CachedStatements is the number of statements a SQLite connection keeps
+// (from sql.Conn.Raw).
+func CachedStatements(driverConn any) int { return len(driverConn.(*stmtConn).stmts) }
+
+const MaxCachedStmts = maxCachedStmts

@@ -156,19 +156,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	// synchronous=NORMAL in WAL mode loses no committed transaction when the
 	// process dies, only on power loss.
 	common := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open SQLite: %w", err)
-	}
+	write := sql.OpenDB(&sqliteConnector{dsn: "file:" + path + "?" + common + "&_txlock=immediate"})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open SQLite: %w", err)
-	}
+	read := sql.OpenDB(&sqliteConnector{dsn: "file:" + path + "?" + common + "&_pragma=query_only(1)"})
 	n := opts.MaxConns
 	if n <= 0 {
 		n = max(4, runtime.NumCPU())
