@@ -86,24 +86,24 @@ func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action,
 // WebhookEventTypes): the one place where changes are announced. A batch
 // costs the statements of one change.
 func (s *Service) record(ctx context.Context, tx Tx, p *Principal, orgID string, changes ...change) error {
+	// What the events share: when, where from, and who.
 	o := originFrom(ctx)
-	at := s.clock()
+	base := AuditEvent{At: s.clock(), OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID}
+	switch {
+	case p != nil && p.User != nil:
+		base.ActorUserID, base.ActorKeyID, base.Actor = p.User.ID, p.KeyID, p.User.Email
+	case p != nil && p.System:
+		base.Actor = "orgd admin"
+	}
+	if base.Surface == "" {
+		base.Surface = "internal"
+	}
 	evs := make([]*AuditEvent, len(changes))
 	for i, c := range changes {
-		ev := &AuditEvent{
-			ID: uuid.Must(uuid.NewV7()).String(), At: at, OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID,
-			Action: c.action, TargetType: c.targetType, TargetID: c.targetID, Details: c.details,
-		}
-		switch {
-		case p != nil && p.User != nil:
-			ev.ActorUserID, ev.ActorKeyID, ev.Actor = p.User.ID, p.KeyID, p.User.Email
-		case p != nil && p.System:
-			ev.Actor = "orgd admin"
-		}
-		if ev.Surface == "" {
-			ev.Surface = "internal"
-		}
-		evs[i] = ev
+		ev := base
+		ev.ID = uuid.Must(uuid.NewV7()).String()
+		ev.Action, ev.TargetType, ev.TargetID, ev.Details = c.action, c.targetType, c.targetID, c.details
+		evs[i] = &ev
 	}
 	if err := tx.InsertAuditEvents(ctx, evs...); err != nil {
 		return err

@@ -399,7 +399,8 @@ func orReader(r Role) Role {
 // made by p to one organization. Events nobody receives cost one query per
 // batch.
 func (s *Service) emitWebhooks(ctx context.Context, tx Tx, p *Principal, orgID string, evs []*AuditEvent, changes []change) error {
-	if !slices.ContainsFunc(evs, func(ev *AuditEvent) bool { return slices.Contains(WebhookEventTypes, ev.Action) }) {
+	announced := func(ev *AuditEvent) bool { return slices.Contains(WebhookEventTypes, ev.Action) }
+	if !slices.ContainsFunc(evs, announced) {
 		return nil
 	}
 	endpoints, err := tx.WebhookEndpointsFor(ctx, orgID)
@@ -412,17 +413,19 @@ func (s *Service) emitWebhooks(ctx context.Context, tx Tx, p *Principal, orgID s
 	}
 	var jobs []Job
 	for i, ev := range evs {
-		receivers := slices.DeleteFunc(slices.Clone(endpoints), func(e *WebhookEndpoint) bool {
-			return !slices.Contains(WebhookEventTypes, ev.Action) || !e.Receives(ev.Action)
-		})
-		if len(receivers) == 0 {
+		if !announced(ev) {
 			continue
 		}
-		payload, err := webhookPayload(org, p, ev, changes[i].subject)
-		if err != nil {
-			return err
-		}
-		for _, e := range receivers {
+		payload := "" // encoded for the first endpoint that receives ev
+		for _, e := range endpoints {
+			if !e.Receives(ev.Action) {
+				continue
+			}
+			if payload == "" {
+				if payload, err = webhookPayload(org, p, ev, changes[i].subject); err != nil {
+					return err
+				}
+			}
 			jobs = append(jobs, WebhookJob{EventID: ev.ID, EndpointID: e.ID, Payload: payload})
 		}
 	}

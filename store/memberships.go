@@ -104,18 +104,14 @@ func (t *tx) MemberEmails(ctx context.Context, orgID string, emailNorms []string
 		w.add(`u.email_verified`)
 		w.add(`u.email_norm IN ` + w.in(norms))
 		rows, err := t.q.QueryContext(ctx, `SELECT u.email_norm FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+w.String(), w.args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		found, err := collect(rows, err, func(row scanner) (*string, error) {
 			var norm string
-			if err := rows.Scan(&norm); err != nil {
-				return err
-			}
-			out[norm] = true
+			return &norm, row.Scan(&norm)
+		})
+		for _, norm := range found {
+			out[*norm] = true
 		}
-		return rows.Err()
+		return err
 	})
 	return out, err
 }
