@@ -3,6 +3,7 @@ package orgd
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,10 +106,13 @@ func (s *Service) record(ctx context.Context, tx Tx, p *Principal, orgID string,
 		ev.Action, ev.TargetType, ev.TargetID, ev.Details = c.action, c.targetType, c.targetID, c.details
 		evs[i] = &ev
 	}
-	if err := tx.InsertAuditEvents(ctx, evs...); err != nil {
+	// The endpoints that receive the announced events come with the
+	// write: one round trip for both.
+	endpoints, err := tx.InsertAuditEvents(ctx, evs, slices.ContainsFunc(evs, announced), orgID)
+	if err != nil {
 		return err
 	}
-	return s.emitWebhooks(ctx, tx, p, orgID, evs, changes)
+	return s.emitWebhooks(ctx, tx, p, orgID, endpoints, evs, changes)
 }
 
 // AuditQuery selects audit events, newest first.

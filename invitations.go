@@ -72,7 +72,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 	err = s.write(ctx, "create invitations", func(tx Tx) error {
 		var m *Membership
 		var err error
-		org, m, err = access(ctx, tx, p, orgRef, ActManageInvitations)
+		org, m, err = accessLocking(ctx, tx, p, orgRef, ActManageInvitations, s.lockOnAccess())
 		if e, ok := err.(*Error); ok && e.Code == CodeOrgNotFound && !p.PlatformAdmin() {
 			return &Error{Kind: KindNotFound, Code: CodeSenderNotMember, Message: "Invitation sender does not belong to organization."}
 		}
@@ -83,7 +83,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 		if err != nil {
 			return err
 		}
-		if err := s.lockForLimits(ctx, tx, org); err != nil {
+		if err := s.lockForLimits(ctx, tx, org, s.lockOnAccess()); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -147,7 +147,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id, expiresIn string, sendEmail bool) (*IssuedInvitation, error) {
 	var out *IssuedInvitation
 	err := s.write(ctx, "resend invitation", func(tx Tx) error {
-		org, m, err := access(ctx, tx, p, orgRef, ActManageInvitations)
+		org, m, err := accessLocking(ctx, tx, p, orgRef, ActManageInvitations, s.lockOnAccess())
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 		if err := checkInviteDomain(org, addr); err != nil {
 			return err
 		}
-		if err := s.lockForLimits(ctx, tx, org); err != nil {
+		if err := s.lockForLimits(ctx, tx, org, s.lockOnAccess()); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -226,38 +226,25 @@ func errRolesForbidden(msg string) *Error {
 	return &Error{Kind: KindForbidden, Code: CodeRolesForbidden, Message: msg}
 }
 
-// invitees is what the database knows of addresses about to be invited
-// to an organization.
-type invitees struct {
-	members map[string]bool        // the normalized addresses of members
-	open    map[string]*Invitation // open invitations by normalized address
-}
-
-// lookupInvitees finds the members and open invitations among addrs, in
-// two queries whatever their number.
-func lookupInvitees(ctx context.Context, tx Tx, orgID string, addrs []Email) (invitees, error) {
+// lookupInvitees finds the members and open invitations among addrs.
+func lookupInvitees(ctx context.Context, tx Tx, orgID string, addrs []Email) (Invitees, error) {
 	norms := make([]string, len(addrs))
 	for i, a := range addrs {
 		norms[i] = a.Norm
 	}
-	members, err := tx.MemberEmails(ctx, orgID, norms)
-	if err != nil {
-		return invitees{}, err
-	}
-	open, err := tx.OpenInvitationsByEmail(ctx, orgID, norms)
-	return invitees{members: members, open: open}, err
+	return tx.Invitees(ctx, orgID, norms)
 }
 
 // planInvitation decides what inviting one address means for a caller
 // with role: a new invitation, the refresh of an open one, or an error.
-func (s *Service) planInvitation(org *Organization, role Role, addr Email, known invitees, refresh bool, now time.Time) (issuePlan, error) {
+func (s *Service) planInvitation(org *Organization, role Role, addr Email, known Invitees, refresh bool, now time.Time) (issuePlan, error) {
 	if err := checkInviteDomain(org, addr); err != nil {
 		return issuePlan{}, err
 	}
-	if known.members[addr.Norm] {
+	if known.Members[addr.Norm] {
 		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeAlreadyMember, Message: "User already belongs to organization."}
 	}
-	inv := known.open[addr.Norm]
+	inv := known.Open[addr.Norm]
 	if inv == nil {
 		return issuePlan{email: addr}, nil
 	}
@@ -302,10 +289,7 @@ func checkInviteDomain(org *Organization, addr Email) error {
 // issue checks the organization's limits for plans and writes them. The
 // organization must be locked.
 func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Principal, plans []issuePlan, roles RoleAssignments, ttl time.Duration, sendEmail bool, now time.Time) ([]*IssuedInvitation, error) {
-	if err := s.checkMemberLimit(ctx, tx, org, plans, now); err != nil {
-		return nil, err
-	}
-	if err := s.checkRateLimit(ctx, tx, org, plans, now); err != nil {
+	if err := s.checkLimits(ctx, tx, org, plans, now); err != nil {
 		return nil, err
 	}
 	out := make([]*IssuedInvitation, 0, len(plans))
@@ -375,76 +359,61 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 
 // lockForLimits serialises the writers of an organization while a limit
 // counted in the database applies to it (the hourly invitation limit,
-// max_members), so that the counts hold across instances. Without such a
-// limit nothing needs counting: the unique index on open invitations keeps
-// concurrent creates for one address apart, and creates in one
-// organization run side by side.
-func (s *Service) lockForLimits(ctx context.Context, tx Tx, org *Organization) error {
-	if org.MaxMembers <= 0 && s.limits.InvitesPerHour <= 0 {
+// max_members), so that the counts hold across instances; locked says
+// access already did (see lockOnAccess). Without such a limit nothing needs
+// counting: the unique index on open invitations keeps concurrent creates
+// for one address apart, and creates in one organization run side by side.
+func (s *Service) lockForLimits(ctx context.Context, tx Tx, org *Organization, locked bool) error {
+	if locked || (org.MaxMembers <= 0 && s.limits.InvitesPerHour <= 0) {
 		return nil
 	}
 	return tx.LockOrganization(ctx, org.ID)
 }
 
-// checkMemberLimit enforces max_members: members plus pending invitations.
-func (s *Service) checkMemberLimit(ctx context.Context, tx Tx, org *Organization, plans []issuePlan, now time.Time) error {
-	if org.MaxMembers <= 0 {
-		return nil
-	}
-	added := 0
+// lockOnAccess says whether the writers of invitations lock the
+// organization as they read it, before they know its max_members: when
+// the hourly limit applies to every organization.
+func (s *Service) lockOnAccess() bool { return s.limits.InvitesPerHour > 0 }
+
+// checkLimits enforces, with one count, the limits issuing plans meets:
+// max_members (members plus pending invitations) and the organization's
+// hourly issue limit over a sliding window, counted in the database so that
+// they hold across instances.
+func (s *Service) checkLimits(ctx context.Context, tx Tx, org *Organization, plans []issuePlan, now time.Time) error {
+	limit, since := s.limits.InvitesPerHour, now.Add(-rateWindow)
+	added, need := 0, 0
 	for _, plan := range plans {
 		if plan.existing == nil || plan.existing.State(now) == StateExpired {
 			added++
 		}
-	}
-	if added == 0 {
-		return nil
-	}
-	members, err := tx.CountMembers(ctx, org.ID)
-	if err != nil {
-		return err
-	}
-	pending, err := tx.CountPendingInvitations(ctx, org.ID, now)
-	if err != nil {
-		return err
-	}
-	if members+pending+added > org.MaxMembers {
-		return &Error{Kind: KindConflict, Code: CodeMemberLimit,
-			Message: fmt.Sprintf("The organization allows at most %d members and pending invitations; it has %d members and %d pending invitations, and this request adds %d.",
-				org.MaxMembers, members, pending, added)}
-	}
-	return nil
-}
-
-// checkRateLimit enforces the per-organization issue limit over a sliding
-// hour, counted in the database so that it holds across instances.
-func (s *Service) checkRateLimit(ctx context.Context, tx Tx, org *Organization, plans []issuePlan, now time.Time) error {
-	limit := s.limits.InvitesPerHour
-	if limit <= 0 {
-		return nil
-	}
-	since := now.Add(-rateWindow)
-	need := 0
-	for _, plan := range plans {
 		// A refresh moves its row's issue time to now: it takes a new slot
 		// only if its previous issue has left the window.
 		if plan.existing == nil || !plan.existing.IssuedAt.After(since) {
 			need++
 		}
 	}
-	if need == 0 {
-		return nil
+	q := LimitQuery{Seats: org.MaxMembers > 0 && added > 0, Now: now}
+	if limit > 0 && need > 0 {
+		q.IssuedAfter = since
 	}
-	used, err := tx.CountIssuedAfter(ctx, org.ID, since)
+	c, err := tx.CountForLimits(ctx, org.ID, q)
 	if err != nil {
 		return err
 	}
-	excess := used + need - limit
+	if q.Seats {
+		if err := checkSeats(org, c, added); err != nil {
+			return err
+		}
+	}
+	if q.IssuedAfter.IsZero() {
+		return nil
+	}
+	excess := c.Issued + need - limit
 	if excess <= 0 {
 		return nil
 	}
 	wait := rateWindow
-	if excess <= used {
+	if excess <= c.Issued {
 		oldest, err := tx.NthIssuedAfter(ctx, org.ID, since, excess-1)
 		if err != nil {
 			return err
@@ -453,6 +422,17 @@ func (s *Service) checkRateLimit(ctx context.Context, tx Tx, org *Organization, 
 	}
 	return &Error{Kind: KindRateLimited, Code: CodeInviteRateLimit, RetryAfter: wait,
 		Message: fmt.Sprintf("Request exceeds organization invitation creation rate limits: %d invitations per hour; retry in %s.", limit, humanDuration(wait))}
+}
+
+// checkSeats enforces max_members on a change that takes added seats, from
+// the counts of a LimitQuery with Seats.
+func checkSeats(org *Organization, c LimitCounts, added int) error {
+	if c.Members+c.Pending+added <= org.MaxMembers {
+		return nil
+	}
+	return &Error{Kind: KindConflict, Code: CodeMemberLimit,
+		Message: fmt.Sprintf("The organization allows at most %d members and pending invitations; it has %d members and %d pending invitations, and this request adds %d.",
+			org.MaxMembers, c.Members, c.Pending, added)}
 }
 
 // humanDuration writes a wait for people: "45 seconds", "12 minutes".

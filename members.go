@@ -93,17 +93,12 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 		}
 		now := s.clock()
 		if org.MaxMembers > 0 {
-			members, err := tx.CountMembers(ctx, org.ID)
+			c, err := tx.CountForLimits(ctx, org.ID, LimitQuery{Seats: true, Now: now})
 			if err != nil {
 				return err
 			}
-			pending, err := tx.CountPendingInvitations(ctx, org.ID, now)
-			if err != nil {
+			if err := checkSeats(org, c, 1); err != nil {
 				return err
-			}
-			if members+pending+1 > org.MaxMembers {
-				return &Error{Kind: KindConflict, Code: CodeMemberLimit,
-					Message: fmt.Sprintf("The organization allows at most %d members and pending invitations; it has %d members and %d pending invitations.", org.MaxMembers, members, pending)}
 			}
 		}
 		roles := RoleAssignments{}.WithOrgRole(org.ID, role)

@@ -78,10 +78,18 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // learns nothing: a missing organization and one it may not see look alike.
 // A member that lacks the permission gets organization.invalid_access.
 func access(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*Organization, *Membership, error) {
+	return accessLocking(ctx, tx, p, ref, act, false)
+}
+
+// accessLocking is access that, with lock, also locks the organization in
+// the query that reads it, as Tx.LockOrganization does. The lock is taken
+// before the check: a caller refused holds it only until its transaction
+// rolls back.
+func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Action, lock bool) (*Organization, *Membership, error) {
 	if p == nil || (p.User == nil && !p.System) {
 		return nil, nil, Errorf(KindUnauthenticated, CodeUnauthorized, "Credentials were invalid.")
 	}
-	org, m, err := tx.OrganizationForUser(ctx, !uuidPattern.MatchString(ref), ref, p.userID())
+	org, m, err := tx.OrganizationForUser(ctx, !uuidPattern.MatchString(ref), ref, p.userID(), lock)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, errOrgNotFound
 	}

@@ -36,8 +36,9 @@ type Tx interface {
 	// transaction ends, so that limits counted in the database are exact.
 	LockOrganization(ctx context.Context, id string) error
 	// OrganizationForUser returns an organization by id or slug with the
-	// membership of userID in it (nil if none), in one query.
-	OrganizationForUser(ctx context.Context, bySlug bool, ref, userID string) (*Organization, *Membership, error)
+	// membership of userID in it (nil if none), in one query; with lock,
+	// that query also locks the organization as LockOrganization does.
+	OrganizationForUser(ctx context.Context, bySlug bool, ref, userID string, lock bool) (*Organization, *Membership, error)
 	ListOrganizations(ctx context.Context) ([]*Organization, error)
 	ListUserOrganizations(ctx context.Context, userID string) ([]*Organization, error)
 
@@ -78,9 +79,6 @@ type Tx interface {
 	ListMembers(ctx context.Context, orgID string, f MemberFilter) ([]*Membership, error)
 	ListMembersWithRole(ctx context.Context, orgID string, role Role) ([]*Membership, error)
 	CountMembers(ctx context.Context, orgID string) (int, error)
-	// MemberEmails reports which of the addresses belong to members with a
-	// verified address.
-	MemberEmails(ctx context.Context, orgID string, emailNorms []string) (map[string]bool, error)
 	// CountMembersWithRole counts members whose strongest role is one of roles.
 	CountMembersWithRole(ctx context.Context, orgID string, roles ...Role) (int, error)
 
@@ -98,17 +96,17 @@ type Tx interface {
 	CloseInvitation(ctx context.Context, id string, status InvitationStatus, at time.Time, acceptedUserID string) (bool, error)
 	InvitationByID(ctx context.Context, id string) (*Invitation, error)
 	InvitationByTokenHash(ctx context.Context, hash string) (*Invitation, error)
-	// OpenInvitationsByEmail returns the open invitations of an
-	// organization to any of the addresses, by normalized address.
-	OpenInvitationsByEmail(ctx context.Context, orgID string, emailNorms []string) (map[string]*Invitation, error)
+	// Invitees finds, among normalized addresses, those of members with a
+	// verified address and those with an open invitation of an
+	// organization, in one query per few hundred addresses.
+	Invitees(ctx context.Context, orgID string, emailNorms []string) (Invitees, error)
 	ListInvitations(ctx context.Context, orgID string, f InvitationFilter) ([]*Invitation, error)
 	// ListPendingInvitationsForEmail lists open, unexpired invitations to an
 	// address in every organization.
 	ListPendingInvitationsForEmail(ctx context.Context, emailNorm string, now time.Time) ([]*Invitation, error)
-	CountPendingInvitations(ctx context.Context, orgID string, now time.Time) (int, error)
-	// CountIssuedAfter counts invitations of an organization created or
-	// refreshed after since.
-	CountIssuedAfter(ctx context.Context, orgID string, since time.Time) (int, error)
+	// CountForLimits counts, in one query, what the limits of an
+	// organization weigh (see LimitQuery).
+	CountForLimits(ctx context.Context, orgID string, q LimitQuery) (LimitCounts, error)
 	// NthIssuedAfter returns the issue time of the n-th (0-based) oldest
 	// invitation issued after since.
 	NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error)
@@ -132,9 +130,6 @@ type Tx interface {
 	// ListWebhookEndpoints lists the endpoints of an organization (orgID ""
 	// for the server-wide ones), or with all every endpoint, oldest first.
 	ListWebhookEndpoints(ctx context.Context, orgID string, all bool) ([]*WebhookEndpoint, error)
-	// WebhookEndpointsFor lists the endpoints that receive the events of an
-	// organization: its own and the server-wide ones.
-	WebhookEndpointsFor(ctx context.Context, orgID string) ([]*WebhookEndpoint, error)
 	// RecordWebhookAttempt records the outcome of a delivery attempt made at
 	// at on an endpoint; a missing endpoint is not an error.
 	RecordWebhookAttempt(ctx context.Context, id string, at time.Time, a WebhookAttempt) error
@@ -152,10 +147,35 @@ type Tx interface {
 	// DeleteExpiredIdempotencyRecords deletes the records expired at now.
 	DeleteExpiredIdempotencyRecords(ctx context.Context, now time.Time) (int, error)
 
-	InsertAuditEvents(ctx context.Context, evs ...*AuditEvent) error
+	// InsertAuditEvents writes audit events. With endpoints, it also
+	// returns, read in the same round trip, the webhook endpoints that
+	// receive the events of organization orgID: its own and the
+	// server-wide ones, oldest first.
+	InsertAuditEvents(ctx context.Context, evs []*AuditEvent, endpoints bool, orgID string) ([]*WebhookEndpoint, error)
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
 	// names no event.
 	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
+}
+
+// Invitees is what an organization knows of addresses about to be invited.
+type Invitees struct {
+	Members map[string]bool        // normalized addresses of members
+	Open    map[string]*Invitation // open invitations by normalized address
+}
+
+// LimitQuery says what CountForLimits counts.
+type LimitQuery struct {
+	// Seats counts members, and invitations open and unexpired at Now.
+	Seats bool
+	Now   time.Time
+	// IssuedAfter, unless zero, counts invitations created or refreshed
+	// after it.
+	IssuedAfter time.Time
+}
+
+// LimitCounts are the counts of a LimitQuery; those it did not ask for are 0.
+type LimitCounts struct {
+	Members, Pending, Issued int
 }
 
 // InvitationFilter selects invitations of an organization. Empty lists and

@@ -394,18 +394,15 @@ func orReader(r Role) Role {
 	return r
 }
 
+// announced reports whether webhooks announce an audit event.
+func announced(ev *AuditEvent) bool { return slices.Contains(WebhookEventTypes, ev.Action) }
+
 // emitWebhooks writes, in the transaction of the changes, one delivery job
-// per endpoint that receives an event of evs, the audit events of changes
-// made by p to one organization. Events nobody receives cost one query per
-// batch.
-func (s *Service) emitWebhooks(ctx context.Context, tx Tx, p *Principal, orgID string, evs []*AuditEvent, changes []change) error {
-	announced := func(ev *AuditEvent) bool { return slices.Contains(WebhookEventTypes, ev.Action) }
-	if !slices.ContainsFunc(evs, announced) {
+// per endpoint of endpoints that receives an event of evs, the audit events
+// of changes made by p to one organization.
+func (s *Service) emitWebhooks(ctx context.Context, tx Tx, p *Principal, orgID string, endpoints []*WebhookEndpoint, evs []*AuditEvent, changes []change) error {
+	if len(endpoints) == 0 {
 		return nil
-	}
-	endpoints, err := tx.WebhookEndpointsFor(ctx, orgID)
-	if err != nil || len(endpoints) == 0 {
-		return err
 	}
 	org, err := tx.OrganizationByID(ctx, orgID)
 	if err != nil {

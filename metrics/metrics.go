@@ -230,12 +230,13 @@ type countingTx struct {
 	actions *[]string
 }
 
-func (t *countingTx) InsertAuditEvents(ctx context.Context, evs ...*orgd.AuditEvent) error {
-	if err := t.Tx.InsertAuditEvents(ctx, evs...); err != nil {
-		return err
+func (t *countingTx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endpoints bool, orgID string) ([]*orgd.WebhookEndpoint, error) {
+	got, err := t.Tx.InsertAuditEvents(ctx, evs, endpoints, orgID)
+	if err != nil {
+		return nil, err
 	}
 	for _, ev := range evs {
 		*t.actions = append(*t.actions, ev.Action)
 	}
-	return nil
+	return got, nil
 }

@@ -3,11 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/orgd/orgd"
 )
 
-func (t *tx) InsertAuditEvents(ctx context.Context, evs ...*orgd.AuditEvent) error {
+func (t *tx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endpoints bool, orgID string) ([]*orgd.WebhookEndpoint, error) {
 	rows := make([][]any, len(evs))
 	for i, ev := range evs {
 		details := "{}"
@@ -17,8 +18,25 @@ func (t *tx) InsertAuditEvents(ctx context.Context, evs ...*orgd.AuditEvent) err
 		rows[i] = []any{ev.ID, us(ev.At), ev.OrgID, ev.ActorUserID, ev.ActorKeyID, ev.Actor, ev.Surface, ev.RequestID, ev.Action,
 			ev.TargetType, ev.TargetID, details}
 	}
-	return t.insertRows(ctx, `INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_key_id, actor, surface,
-		request_id, action, target_type, target_id, details)`, rows)
+	const head = `INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_key_id, actor, surface,
+		request_id, action, target_type, target_id, details)`
+	const endpointsOf = `SELECT ` + webhookColumns + ` FROM webhook_endpoints WHERE org_id = ? OR org_id IS NULL ORDER BY created_at, id`
+	if !endpoints {
+		return nil, t.insertRows(ctx, head, rows)
+	}
+	if !t.d.writingWith || len(rows) > maxBatch {
+		if err := t.insertRows(ctx, head, rows); err != nil {
+			return nil, err
+		}
+		w := t.many()
+		rs, err := t.q.QueryContext(ctx, strings.Replace(endpointsOf, "?", w.arg(orgID), 1), w.args...)
+		return collect(rs, err, scanWebhookEndpoint)
+	}
+	// One round trip for both: a change is recorded on every write.
+	w := t.many()
+	insert := insertStatement(w, head, rows)
+	rs, err := t.q.QueryContext(ctx, `WITH audit AS (`+insert+`) `+strings.Replace(endpointsOf, "?", w.arg(orgID), 1), w.args...)
+	return collect(rs, err, scanWebhookEndpoint)
 }
 
 func (t *tx) ListAuditEvents(ctx context.Context, q orgd.AuditQuery) ([]*orgd.AuditEvent, error) {

@@ -94,27 +94,58 @@ func (t *tx) InvitationByTokenHash(ctx context.Context, hash string) (*orgd.Invi
 	return scanInvitation(t.q.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = $1`, hash))
 }
 
-func (t *tx) OpenInvitationsByEmail(ctx context.Context, orgID string, emailNorms []string) (map[string]*orgd.Invitation, error) {
-	out := map[string]*orgd.Invitation{}
+// memberAsInvitation are the columns of invitationColumns for a member
+// found by Invitees: the address in email_norm, placeholders elsewhere.
+const memberAsInvitation = `'', '', '', u.email_norm, NULL, '{}', '', '', '', '', 0, 0, 0, NULL, NULL, '', '', '', '', ''`
+
+func (t *tx) Invitees(ctx context.Context, orgID string, emailNorms []string) (orgd.Invitees, error) {
+	out := orgd.Invitees{Members: map[string]bool{}, Open: map[string]*orgd.Invitation{}}
 	err := chunks(emailNorms, func(norms []string) error {
-		w := t.many()
 		// By address, then organization: "|| ''" keeps the organization
 		// from being an index condition. An address has few open
-		// invitations in any database, while an organization may have
-		// many more than PostgreSQL's statistics say after it grew fast
-		// (or before autovacuum first analyzed the table), when the
-		// planner would read all of them through (org_id, ...) indexes.
-		w.add(`i.org_id || '' = ?`, orgID)
-		w.add(`i.status = 'open'`)
-		w.add(`i.email_norm IN ` + w.in(norms))
-		rows, err := t.q.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE `+w.String(), w.args...)
-		invs, err := collect(rows, err, scanInvitation)
-		for _, inv := range invs {
-			out[inv.EmailNorm] = inv
+		// invitations and memberships in any database, while an
+		// organization may have many more than PostgreSQL's statistics say
+		// after it grew fast (or before autovacuum first analyzed the
+		// table), when the planner would read all of them through
+		// (org_id, ...) indexes.
+		inv, mem := t.many(), t.many()
+		inv.add(`i.org_id || '' = ?`, orgID)
+		inv.add(`i.status = 'open'`)
+		inv.add(`i.email_norm IN ` + inv.in(norms))
+		mem.args = inv.args // one list of arguments for both halves
+		mem.add(`m.org_id || '' = ?`, orgID)
+		mem.add(`u.email_verified`)
+		mem.add(`u.email_norm IN ` + mem.in(norms))
+		rows, err := t.q.QueryContext(ctx, `SELECT 'i', `+invitationColumns+invitationFrom+` WHERE `+inv.String()+`
+			UNION ALL SELECT 'm', `+memberAsInvitation+` FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+mem.String(),
+			mem.args...)
+		found, err := collect(rows, err, func(row scanner) (*orgd.Invitation, error) {
+			var kind string
+			inv, err := scanInvitation(kindAndInvitation{row, &kind})
+			if err == nil && kind == "m" {
+				out.Members[inv.EmailNorm] = true
+				return nil, nil
+			}
+			return inv, err
+		})
+		for _, inv := range found {
+			if inv != nil {
+				out.Open[inv.EmailNorm] = inv
+			}
 		}
 		return err
 	})
 	return out, err
+}
+
+// kindAndInvitation scans a leading column into kind, then an invitation.
+type kindAndInvitation struct {
+	row  scanner
+	kind *string
+}
+
+func (s kindAndInvitation) Scan(dest ...any) error {
+	return s.row.Scan(append([]any{s.kind}, dest...)...)
 }
 
 // stateCondition is the SQL condition of a state; ? is the current time.
@@ -198,12 +229,23 @@ func (t *tx) ListPendingInvitationsForEmail(ctx context.Context, emailNorm strin
 	return collect(rows, err, scanInvitation)
 }
 
-func (t *tx) CountPendingInvitations(ctx context.Context, orgID string, now time.Time) (int, error) {
-	return t.count(ctx, `SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND status = 'open' AND expires_at > $2`, orgID, us(now))
-}
-
-func (t *tx) CountIssuedAfter(ctx context.Context, orgID string, since time.Time) (int, error) {
-	return t.count(ctx, `SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND issued_at > $2`, orgID, us(since))
+func (t *tx) CountForLimits(ctx context.Context, orgID string, q orgd.LimitQuery) (orgd.LimitCounts, error) {
+	w := &where{} // every placeholder it makes is used: PostgreSQL refuses others
+	org := w.arg(orgID)
+	members, pending, issued := `0`, `0`, `0`
+	if q.Seats {
+		members = `(SELECT COUNT(*) FROM memberships WHERE org_id = ` + org + `)`
+		pending = `(SELECT COUNT(*) FROM invitations WHERE org_id = ` + org + ` AND status = 'open' AND expires_at > ` + w.arg(us(q.Now)) + `)`
+	}
+	if !q.IssuedAfter.IsZero() {
+		issued = `(SELECT COUNT(*) FROM invitations WHERE org_id = ` + org + ` AND issued_at > ` + w.arg(us(q.IssuedAfter)) + `)`
+	}
+	var c orgd.LimitCounts
+	if !q.Seats && q.IssuedAfter.IsZero() {
+		return c, nil
+	}
+	err := t.q.QueryRowContext(ctx, `SELECT `+members+`, `+pending+`, `+issued, w.args...).Scan(&c.Members, &c.Pending, &c.Issued)
+	return c, err
 }
 
 func (t *tx) NthIssuedAfter(ctx context.Context, orgID string, since time.Time, n int) (time.Time, error) {

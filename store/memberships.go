@@ -94,24 +94,3 @@ func (t *tx) CountMembersWithRole(ctx context.Context, orgID string, roles ...or
 	}
 	return total, nil
 }
-
-func (t *tx) MemberEmails(ctx context.Context, orgID string, emailNorms []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := chunks(emailNorms, func(norms []string) error {
-		w := t.many()
-		// By address, then organization, as OpenInvitationsByEmail.
-		w.add(`m.org_id || '' = ?`, orgID)
-		w.add(`u.email_verified`)
-		w.add(`u.email_norm IN ` + w.in(norms))
-		rows, err := t.q.QueryContext(ctx, `SELECT u.email_norm FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+w.String(), w.args...)
-		found, err := collect(rows, err, func(row scanner) (*string, error) {
-			var norm string
-			return &norm, row.Scan(&norm)
-		})
-		for _, norm := range found {
-			out[*norm] = true
-		}
-		return err
-	})
-	return out, err
-}

@@ -60,11 +60,11 @@ func (t *tx) OrganizationBySlug(ctx context.Context, slug string) (*orgd.Organiz
 }
 
 func (t *tx) LockOrganization(ctx context.Context, id string) error {
-	if t.d.lockOrg == "" || !t.inTx {
+	if t.d.lockOrgRow == "" || !t.inTx {
 		return nil
 	}
 	var got string
-	return noRows(t.q.QueryRowContext(ctx, t.d.lockOrg, id).Scan(&got))
+	return noRows(t.q.QueryRowContext(ctx, `SELECT o.id FROM organizations o WHERE o.id = $1`+t.d.lockOrgRow, id).Scan(&got))
 }
 
 func (t *tx) ListOrganizations(ctx context.Context) ([]*orgd.Organization, error) {
@@ -78,16 +78,20 @@ func (t *tx) ListUserOrganizations(ctx context.Context, userID string) ([]*orgd.
 	return collect(rows, err, scanOrganization)
 }
 
-func (t *tx) OrganizationForUser(ctx context.Context, bySlug bool, ref, userID string) (*orgd.Organization, *orgd.Membership, error) {
+func (t *tx) OrganizationForUser(ctx context.Context, bySlug bool, ref, userID string, lock bool) (*orgd.Organization, *orgd.Membership, error) {
 	col := "o.id"
 	if bySlug {
 		col = "o.slug"
+	}
+	suffix := ""
+	if lock && t.inTx {
+		suffix = t.d.lockOrgRow
 	}
 	// One round trip: every request about an organization starts here.
 	row := t.q.QueryRowContext(ctx, `SELECT `+orgColumns+`, m.user_id, m.role, m.role_assignments, m.member_since,
 		u.email, u.name, u.platform_admin
 		FROM organizations o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $2
-		LEFT JOIN users u ON u.id = m.user_id WHERE `+col+` = $1`, ref, userID)
+		LEFT JOIN users u ON u.id = m.user_id WHERE `+col+` = $1`+suffix, ref, userID)
 	var userIDCol, role, roles, email, name sql.NullString
 	var since sql.NullInt64
 	var admin sql.NullBool

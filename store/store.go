@@ -346,21 +346,26 @@ func (a *ambient) fail(err error) error {
 // dialect holds what differs between the engines.
 type dialect struct {
 	engine Engine
-	// lockOrg locks an organization's row until the transaction ends; empty
-	// where the transaction already excludes other writers (SQLite).
-	lockOrg string
+	// lockOrgRow ends a query of "organizations o" to lock the rows it
+	// reads until the transaction ends; empty where the transaction
+	// already excludes other writers (SQLite).
+	lockOrgRow string
 	// tryLock takes a lock on a number until the transaction ends, or
 	// reports that another transaction holds it; empty where the
 	// transaction already excludes other writers (SQLite).
-	tryLock   string
-	unique    func(error) bool
-	transient func(error) bool
+	tryLock string
+	// writingWith: a data-modifying statement may stand in WITH before a
+	// query, so that both take one round trip.
+	writingWith bool
+	unique      func(error) bool
+	transient   func(error) bool
 }
 
 var postgresDialect = dialect{
-	engine:  Postgres,
-	lockOrg: `SELECT id FROM organizations WHERE id = $1 FOR UPDATE`,
-	tryLock: `SELECT pg_try_advisory_xact_lock($1)`,
+	engine:      Postgres,
+	lockOrgRow:  ` FOR UPDATE OF o`,
+	writingWith: true,
+	tryLock:     `SELECT pg_try_advisory_xact_lock($1)`,
 	unique: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

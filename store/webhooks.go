@@ -60,12 +60,6 @@ func (t *tx) ListWebhookEndpoints(ctx context.Context, orgID string, all bool) (
 	return collect(rows, err, scanWebhookEndpoint)
 }
 
-func (t *tx) WebhookEndpointsFor(ctx context.Context, orgID string) ([]*orgd.WebhookEndpoint, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints
-		WHERE org_id = $1 OR org_id IS NULL ORDER BY created_at, id`, orgID)
-	return collect(rows, err, scanWebhookEndpoint)
-}
-
 func (t *tx) RecordWebhookAttempt(ctx context.Context, id string, at time.Time, a orgd.WebhookAttempt) error {
 	query := `UPDATE webhook_endpoints SET last_attempt_at = $2, last_status = $3, last_error = $4,
 		consecutive_failures = consecutive_failures + 1 WHERE id = $1`

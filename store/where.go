@@ -78,23 +78,29 @@ func chunks[T any](items []T, fn func([]T) error) error {
 func (t *tx) insertRows(ctx context.Context, head string, rows [][]any) error {
 	return chunks(rows, func(rows [][]any) error {
 		w := t.many()
-		var b strings.Builder
-		b.WriteString(head)
-		b.WriteString(" VALUES ")
-		for i, row := range rows {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j, v := range row {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(w.arg(v))
-			}
-			b.WriteByte(')')
-		}
-		_, err := t.exec(ctx, b.String(), w.args...)
+		_, err := t.exec(ctx, insertStatement(w, head, rows), w.args...)
 		return err
 	})
+}
+
+// insertStatement is the INSERT of insertRows for rows, its arguments
+// added to w.
+func insertStatement(w *where, head string, rows [][]any) string {
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString(" VALUES ")
+	for i, row := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, v := range row {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(w.arg(v))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
