@@ -14,9 +14,12 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
@@ -72,11 +75,22 @@ type Periodic struct {
 
 // Outbox writes and runs jobs.
 type Outbox struct {
-	client  *river.Client[*sql.Tx]
+	// client is River's client, of the engine's driver: pgx's own for
+	// PostgreSQL, so that River's statements are sent as pgx means them
+	// (through database/sql their array arguments were turned to text and
+	// parsed back, a seventh of the CPU of a create).
+	client interface {
+		Start(context.Context) error
+		Stop(context.Context) error
+		StopAndCancel(context.Context) error
+	}
+	insert  func(context.Context, store.JobTx, []river.InsertManyParams) error
+	pool    *pgxpool.Pool // River's own connections on PostgreSQL, when working
 	working bool
 	queueOf map[string]string // kind to queue, for the kinds not in the default queue
 }
 
+// driverFor is the driver of the outbox's migrations.
 func driverFor(st *store.Store) riverdriver.Driver[*sql.Tx] {
 	if st.Engine() == store.SQLite {
 		// The store's write pool holds SQLite's one writer connection;
@@ -126,13 +140,58 @@ func New(st *store.Store, opts Options) (*Outbox, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return p.Job, insert }, &river.PeriodicJobOpts{RunOnStart: true}))
 		}
 	}
-	client, err := river.NewClient(driverFor(st), cfg)
-	if err != nil {
+	if err := o.open(st, cfg); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	o.client = client
 	st.SetEnqueuer(o.enqueue)
 	return o, nil
+}
+
+// open makes the River client of the store's engine.
+func (o *Outbox) open(st *store.Store, cfg *river.Config) error {
+	if st.Engine() == store.SQLite {
+		// The store's write pool holds SQLite's one writer connection;
+		// River's writes take their turn on it.
+		client, err := river.NewClient(riversqlite.New(st.DB()), cfg)
+		if err != nil {
+			return err
+		}
+		o.client = client
+		o.insert = func(ctx context.Context, tx store.JobTx, params []river.InsertManyParams) error {
+			_, err := client.InsertManyTx(ctx, tx.Tx, params)
+			return err
+		}
+		return nil
+	}
+	if o.working {
+		// Workers fetch, complete and listen for new jobs on connections
+		// of their own; writing jobs needs none (it joins the store's
+		// transactions).
+		pool, err := pgxpool.New(context.Background(), st.URL())
+		if err != nil {
+			return err
+		}
+		o.pool = pool
+	}
+	client, err := river.NewClient(riverpgxv5.New(o.pool), cfg)
+	if err != nil {
+		if o.pool != nil {
+			o.pool.Close()
+		}
+		return err
+	}
+	o.client = client
+	o.insert = func(ctx context.Context, tx store.JobTx, params []river.InsertManyParams) error {
+		return tx.Conn.Raw(func(driverConn any) error {
+			c, ok := driverConn.(interface{ Conn() *pgx.Conn })
+			if !ok {
+				return fmt.Errorf("the store's PostgreSQL connection is a %T, not pgx's", driverConn)
+			}
+			_, err := client.InsertManyTx(ctx, connTx{c.Conn()}, params)
+			return err
+		})
+	}
+	return nil
 }
 
 func (o *Outbox) insertOpts(job orgd.Job) *river.InsertOpts {
@@ -142,13 +201,12 @@ func (o *Outbox) insertOpts(job orgd.Job) *river.InsertOpts {
 	return nil
 }
 
-func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, jobs []orgd.Job) error {
+func (o *Outbox) enqueue(ctx context.Context, tx store.JobTx, jobs []orgd.Job) error {
 	params := make([]river.InsertManyParams, len(jobs))
 	for i, job := range jobs {
 		params[i] = river.InsertManyParams{Args: job, InsertOpts: o.insertOpts(job)}
 	}
-	_, err := o.client.InsertManyTx(ctx, tx, params)
-	return err
+	return o.insert(ctx, tx, params)
 }
 
 // Start starts the workers; it returns at once.
@@ -167,7 +225,10 @@ func (o *Outbox) Stop(ctx context.Context) error {
 	}
 	err := o.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return o.client.StopAndCancel(context.Background())
+		err = o.client.StopAndCancel(context.Background())
+	}
+	if o.pool != nil {
+		o.pool.Close()
 	}
 	return err
 }

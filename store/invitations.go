@@ -66,14 +66,13 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...orgd.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	sqlTx, ok := t.q.(*sql.Tx)
-	if !ok {
+	if t.jobTx.Tx == nil {
 		return fmt.Errorf("enqueue %s outside a write transaction", jobs[0].Kind())
 	}
 	if t.enqueue == nil {
 		return fmt.Errorf("enqueue %s: no outbox is configured", jobs[0].Kind())
 	}
-	return t.enqueue(ctx, sqlTx, jobs)
+	return t.enqueue(ctx, t.jobTx, jobs)
 }
 
 func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string) (bool, error) {

@@ -41,11 +41,24 @@ type Store struct {
 	read    *sql.DB
 	dialect dialect
 	target  string // the database, without credentials, for messages
+	url     string // the database as opened, credentials included
 	enqueue Enqueuer
 }
 
+// JobTx is the transaction jobs are written in: the *sql.Tx, and the
+// connection it runs on, for writers that speak the driver's own API
+// through sql.Conn.Raw (PostgreSQL: a *stdlib.Conn of pgx).
+type JobTx struct {
+	Tx   *sql.Tx
+	Conn *sql.Conn
+}
+
 // Enqueuer writes jobs to the outbox within a transaction.
-type Enqueuer func(ctx context.Context, tx *sql.Tx, jobs []orgd.Job) error
+type Enqueuer func(ctx context.Context, tx JobTx, jobs []orgd.Job) error
+
+// URL returns the database the store opened, credentials included, for
+// components that open connections of their own to it.
+func (s *Store) URL() string { return s.url }
 
 // SetEnqueuer sets how jobs are written to the outbox. Without one, an
 // operation that enqueues a job fails.
@@ -134,7 +147,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{engine: Postgres, write: db, read: db, dialect: postgresDialect, target: Redact(dsn)}
+	s := &Store{engine: Postgres, write: db, read: db, dialect: postgresDialect, target: Redact(dsn), url: dsn}
 	if err := s.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -168,7 +181,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	}
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{engine: SQLite, write: write, read: read, dialect: sqliteDialect, target: path}
+	s := &Store{engine: SQLite, write: write, read: read, dialect: sqliteDialect, target: path, url: path}
 	if err := s.ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -227,7 +240,7 @@ func (s *Store) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
 		return a.savepoint(ctx, fn)
 	}
 	return s.retry(ctx, func() error {
-		return s.inTx(ctx, func(sqlTx *sql.Tx) error { return fn(s.txOn(sqlTx)) })
+		return s.inTx(ctx, func(jt JobTx) error { return fn(s.txOn(jt)) })
 	})
 }
 
@@ -237,8 +250,8 @@ func (s *Store) Atomic(ctx context.Context, fn func(context.Context, orgd.Tx) er
 		return errors.New("store: Atomic within Atomic")
 	}
 	return s.retry(ctx, func() error {
-		return s.inTx(ctx, func(sqlTx *sql.Tx) error {
-			a := &ambient{tx: s.txOn(sqlTx)}
+		return s.inTx(ctx, func(jt JobTx) error {
+			a := &ambient{tx: s.txOn(jt)}
 			err := fn(context.WithValue(ctx, ambientKey{}, a), a.tx)
 			if a.aborted != nil {
 				// fn may have turned it into an answer; the transaction
@@ -266,8 +279,13 @@ func (s *Store) retry(ctx context.Context, once func() error) error {
 
 // inTx runs fn in a transaction on the write pool, committing it if fn
 // returns nil and rolling it back otherwise, a panic included.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
-	sqlTx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, fn func(JobTx) error) (err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer conn.Close()
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -277,7 +295,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(sqlTx); err != nil {
+	if err = fn(JobTx{Tx: sqlTx, Conn: conn}); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
@@ -287,8 +305,8 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	return nil
 }
 
-func (s *Store) txOn(sqlTx *sql.Tx) *tx {
-	return &tx{q: sqlTx, d: s.dialect, inTx: true, enqueue: s.enqueue}
+func (s *Store) txOn(jt JobTx) *tx {
+	return &tx{q: jt.Tx, jobTx: jt, d: s.dialect, inTx: true, enqueue: s.enqueue}
 }
 
 // ambient is the transaction of an Atomic call, which the store calls made

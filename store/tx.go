@@ -21,6 +21,7 @@ type querier interface {
 // tx implements orgd.Tx over a transaction (writes) or a pool (reads).
 type tx struct {
 	q       querier
+	jobTx   JobTx // of a write transaction
 	d       dialect
 	inTx    bool
 	enqueue Enqueuer
