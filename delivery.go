@@ -37,7 +37,7 @@ var ErrNothingToDeliver = errors.New("nothing to deliver")
 // Delivery is what an invitation email says.
 type Delivery struct {
 	Invitation   *Invitation
-	Organization *Organization
+	OrgName      string
 	InviterName  string // the inviter's name, or "" when unknown
 	InviterEmail string
 	Role         Role
@@ -59,21 +59,10 @@ func (s *Service) PrepareDelivery(ctx context.Context, job InvitationEmailJob) (
 		if inv.TokenHash != job.TokenHash || inv.Status != InvitationOpen || inv.EmailStatus == EmailNotRequested {
 			return ErrNothingToDeliver
 		}
-		org, err := tx.OrganizationByID(ctx, inv.OrgID)
-		if err != nil {
-			return err
-		}
-		d = &Delivery{Invitation: inv, Organization: org, InviterEmail: inv.InviterEmail, Role: inv.Roles.TopRole(org.ID)}
-		if d.Role == "" {
-			d.Role = RoleReader
-		}
-		if inv.InviterID != "" {
-			if u, err := tx.UserByID(ctx, inv.InviterID); err == nil {
-				d.InviterName = u.Name
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
+		// One query: the invitation comes with its organization's name and
+		// its inviter's.
+		d = &Delivery{Invitation: inv, OrgName: inv.OrgName, InviterName: inv.InviterName, InviterEmail: inv.InviterEmail,
+			Role: orReader(inv.Roles.TopRole(inv.OrgID))}
 		return nil
 	})
 	if errors.Is(err, ErrNothingToDeliver) {
@@ -115,7 +104,6 @@ func (s *Service) RecordDelivery(ctx context.Context, job InvitationEmailJob, st
 type InvitationView struct {
 	*Invitation
 	Organization *Organization
-	InviterName  string
 	Role         Role
 	State        InvitationState
 }
@@ -135,17 +123,8 @@ func (s *Service) ViewInvitation(ctx context.Context, token string) (*Invitation
 		if err != nil {
 			return err
 		}
-		v = &InvitationView{Invitation: inv, Organization: org, Role: inv.Roles.TopRole(org.ID), State: inv.State(s.clock())}
-		if v.Role == "" {
-			v.Role = RoleReader
-		}
-		if inv.InviterID != "" {
-			if u, err := tx.UserByID(ctx, inv.InviterID); err == nil {
-				v.InviterName = u.Name
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
+		v = &InvitationView{Invitation: inv, Organization: org,
+			Role: orReader(inv.Roles.TopRole(org.ID)), State: inv.State(s.clock())}
 		return nil
 	})
 	return v, err

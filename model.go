@@ -122,6 +122,7 @@ type Invitation struct {
 
 	// Filled on reads.
 	InviterEmail string
+	InviterName  string
 	OrgSlug      string
 	OrgName      string
 }

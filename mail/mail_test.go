@@ -352,8 +352,8 @@ func TestTemplatesFromADirectory(t *testing.T) {
 func delivery(org, inviter string, role orgd.Role) *orgd.Delivery {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	return &orgd.Delivery{
-		Invitation:   &orgd.Invitation{Email: "bob@x.test", CreatedAt: now, ExpiresAt: now.Add(72 * time.Hour)},
-		Organization: &orgd.Organization{Name: org}, InviterName: inviter, InviterEmail: "eve@x.test", Role: role, Token: "tok",
+		Invitation: &orgd.Invitation{Email: "bob@x.test", CreatedAt: now, ExpiresAt: now.Add(72 * time.Hour)},
+		OrgName:    org, InviterName: inviter, InviterEmail: "eve@x.test", Role: role, Token: "tok",
 	}
 }
 

@@ -113,7 +113,7 @@ func Data(d *orgd.Delivery, acceptURL string, now time.Time) InvitationData {
 		article = "an"
 	}
 	return InvitationData{
-		OrgName: clean(d.Organization.Name), Inviter: inviter, InviterName: name, InviterEmail: email,
+		OrgName: clean(d.OrgName), Inviter: inviter, InviterName: name, InviterEmail: email,
 		InviteeEmail: clean(d.Invitation.Email), Role: role, RoleArticle: article, RoleDescription: d.Role.Description(),
 		ExpiresAt: orgd.TimeInWords(d.Invitation.ExpiresAt),
 		ExpiresIn: orgd.ExpiresInWords(d.Invitation.ExpiresAt, now), AcceptURL: acceptURL,

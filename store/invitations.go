@@ -12,7 +12,7 @@ import (
 
 const invitationColumns = `i.id, i.org_id, i.email, i.email_norm, i.inviter_id, i.role_assignments, i.role, i.status,
 	i.token_hash, i.token_sealed, i.created_at, i.issued_at, i.expires_at, i.responded_at, i.accepted_user_id,
-	i.email_status, i.email_error, o.slug, o.name, COALESCE(u.email, '')`
+	i.email_status, i.email_error, o.slug, o.name, COALESCE(u.email, ''), COALESCE(u.name, '')`
 
 const invitationFrom = ` FROM invitations i JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.inviter_id`
 
@@ -24,7 +24,7 @@ func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	var responded sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.EmailNorm, &inviter, &roles, &role, &status,
 		&inv.TokenHash, &inv.TokenSealed, &created, &issued, &expires, &responded, &accepted,
-		&emailStatus, &inv.EmailError, &inv.OrgSlug, &inv.OrgName, &inv.InviterEmail)
+		&emailStatus, &inv.EmailError, &inv.OrgSlug, &inv.OrgName, &inv.InviterEmail, &inv.InviterName)
 	if err != nil {
 		return nil, noRows(err)
 	}
@@ -95,7 +95,7 @@ func (t *tx) InvitationByTokenHash(ctx context.Context, hash string) (*orgd.Invi
 
 // memberAsInvitation are the columns of invitationColumns for a member
 // found by Invitees: the address in email_norm, placeholders elsewhere.
-const memberAsInvitation = `'', '', '', u.email_norm, NULL, '{}', '', '', '', '', 0, 0, 0, NULL, NULL, '', '', '', '', ''`
+const memberAsInvitation = `'', '', '', u.email_norm, NULL, '{}', '', '', '', '', 0, 0, 0, NULL, NULL, '', '', '', '', '', ''`
 
 func (t *tx) Invitees(ctx context.Context, orgID string, emailNorms []string) (orgd.Invitees, error) {
 	out := orgd.Invitees{Members: map[string]bool{}, Open: map[string]*orgd.Invitation{}}

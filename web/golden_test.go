@@ -22,9 +22,9 @@ func TestGoldenPages(t *testing.T) {
 	now := time.Date(2026, 11, 24, 14, 5, 0, 0, time.UTC)
 	p := &Pages{base: "/orgd", now: func() time.Time { return now }}
 	inv := p.describe(&orgd.InvitationView{
-		Invitation:   &orgd.Invitation{ID: "0193", Email: "bob@example.test", InviterEmail: "olive@acme.test", ExpiresAt: now.Add(72 * time.Hour)},
+		Invitation: &orgd.Invitation{ID: "0193", Email: "bob@example.test", InviterEmail: "olive@acme.test", InviterName: "Olive Owner",
+			ExpiresAt: now.Add(72 * time.Hour)},
 		Organization: &orgd.Organization{Name: "Acme"},
-		InviterName:  "Olive Owner",
 		Role:         orgd.RoleContributor,
 		State:        orgd.StatePending,
 	})
