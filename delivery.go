@@ -94,7 +94,7 @@ func boundReason(reason string) string {
 // invitation, if it still has the job's token.
 func (s *Service) RecordDelivery(ctx context.Context, job InvitationEmailJob, status EmailStatus, reason string) error {
 	reason = boundReason(reason)
-	return s.write(ctx, "record delivery", func(tx Tx) error {
+	return s.writeOne(ctx, "record delivery", func(tx Tx) error {
 		return tx.SetEmailStatus(ctx, job.InvitationID, job.TokenHash, status, reason)
 	})
 }

@@ -93,6 +93,12 @@ func (s *Service) write(ctx context.Context, op string, fn func(Tx) error) error
 	return wrapFault(op, s.store.WriteTx(ctx, fn))
 }
 
+// writeOne is write for a change made with one statement (see
+// Store.WriteOne).
+func (s *Service) writeOne(ctx context.Context, op string, fn func(Tx) error) error {
+	return wrapFault(op, s.store.WriteOne(ctx, fn))
+}
+
 // wrapFault turns anything that is not a domain error into an internal one
 // that names the operation.
 func wrapFault(op string, err error) error {

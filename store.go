@@ -13,6 +13,11 @@ type Store interface {
 	ReadTx(ctx context.Context, fn func(Tx) error) error
 	// WriteTx runs fn in one transaction and commits it if fn returns nil.
 	WriteTx(ctx context.Context, fn func(Tx) error) error
+	// WriteOne runs fn, which writes with one statement and reads nothing,
+	// without a transaction around it: the statement commits on its own,
+	// with no BEGIN and COMMIT round trips. A second statement fails.
+	// Within Atomic, fn joins its transaction as WriteTx does.
+	WriteOne(ctx context.Context, fn func(Tx) error) error
 	// Atomic runs fn in one write transaction and commits it if fn returns
 	// nil. Every ReadTx and WriteTx made with fn's ctx (or a context made
 	// from it) joins that transaction, a WriteTx as a savepoint that is

@@ -276,7 +276,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	p := &Principal{User: u, KeyID: k.ID}
 	if k.LastUsedAt.IsZero() || now.Sub(k.LastUsedAt) >= apiKeyTouchInterval {
 		// A failed touch must not refuse a valid key; it is logged instead.
-		if err := s.store.WriteTx(ctx, func(tx Tx) error {
+		if err := s.store.WriteOne(ctx, func(tx Tx) error {
 			return tx.TouchAPIKey(ctx, p.KeyID, now, now.Add(-apiKeyTouchInterval))
 		}); err != nil {
 			s.log.WarnContext(ctx, "recording API key use failed", "key_id", p.KeyID, "err", err)

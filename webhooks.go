@@ -507,7 +507,7 @@ type WebhookAttempt struct {
 // if the endpoint still exists.
 func (s *Service) RecordWebhookAttempt(ctx context.Context, endpointID string, a WebhookAttempt) error {
 	a.Error = boundReason(a.Error)
-	return s.write(ctx, "record webhook attempt", func(tx Tx) error {
+	return s.writeOne(ctx, "record webhook attempt", func(tx Tx) error {
 		return tx.RecordWebhookAttempt(ctx, endpointID, s.clock(), a)
 	})
 }

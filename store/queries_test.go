@@ -298,3 +298,46 @@ func TestOrganizationForUserLocks(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteOne: the one statement commits on its own; a second statement
+// and any read fail; within Atomic, WriteOne joins the transaction and is
+// rolled back with it.
+func TestWriteOne(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		st := testdb.OpenURL(t, url)
+		ctx := context.Background()
+		if err := st.WriteOne(ctx, insertOrg("one")); err != nil {
+			t.Fatal(err)
+		}
+		err := st.WriteOne(ctx, func(tx orgd.Tx) error {
+			if err := insertOrg("first")(tx); err != nil {
+				return err
+			}
+			return insertOrg("second")(tx)
+		})
+		if err == nil || !strings.Contains(err.Error(), "second statement") {
+			t.Errorf("a second statement: %v", err)
+		}
+		err = st.WriteOne(ctx, func(tx orgd.Tx) error {
+			_, err := tx.OrganizationBySlug(ctx, "one")
+			return err
+		})
+		if err == nil {
+			t.Error("a read in WriteOne succeeded")
+		}
+		refused := errors.New("refused")
+		err = st.Atomic(ctx, func(ctx context.Context, _ orgd.Tx) error {
+			if err := st.WriteOne(ctx, insertOrg("in-atomic")); err != nil {
+				return err
+			}
+			return refused
+		})
+		if !errors.Is(err, refused) {
+			t.Errorf("Atomic returned %v", err)
+		}
+		// No transaction held the first statement back: it stays.
+		if got, want := slugs(t, st, ctx), []string{"first", "one"}; !slices.Equal(got, want) {
+			t.Errorf("organizations %v, want %v", got, want)
+		}
+	})
+}

@@ -244,6 +244,45 @@ func (s *Store) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
 	})
 }
 
+// WriteOne implements orgd.Store.WriteOne. A transient failure runs fn
+// again, as WriteTx does.
+func (s *Store) WriteOne(ctx context.Context, fn func(orgd.Tx) error) error {
+	if a := ambientFrom(ctx); a != nil {
+		return a.savepoint(ctx, fn)
+	}
+	return s.retry(ctx, func() error {
+		return fn(&tx{q: &oneStatement{db: s.write}, d: s.dialect})
+	})
+}
+
+// oneStatement runs the one statement of a WriteOne on the write pool.
+type oneStatement struct {
+	db   *sql.DB
+	used bool
+}
+
+var errSecondStatement = errors.New("store: a second statement in WriteOne")
+
+func (o *oneStatement) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if o.used {
+		return nil, errSecondStatement
+	}
+	o.used = true
+	return o.db.ExecContext(ctx, query, args...)
+}
+
+func (o *oneStatement) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return nil, errors.New("store: WriteOne reads nothing")
+}
+
+func (o *oneStatement) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	// A *sql.Row cannot be made with an error: a cancelled context gives it
+	// one before anything is sent.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	return o.db.QueryRowContext(cancelled, query, args...)
+}
+
 // Atomic implements orgd.Store.Atomic.
 func (s *Store) Atomic(ctx context.Context, fn func(context.Context, orgd.Tx) error) error {
 	if ambientFrom(ctx) != nil {
