@@ -696,14 +696,17 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	now := s.clock()
-	if _, err := tx.Membership(ctx, inv.OrgID, p.User.ID); err == nil {
-		return nil, errAlreadyMember
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
 	if err := usable(inv, now); err != nil {
+		// A member hears that first, whatever became of the invitation.
+		if _, merr := tx.Membership(ctx, inv.OrgID, p.User.ID); merr == nil {
+			return nil, errAlreadyMember
+		} else if !errors.Is(merr, ErrNotFound) {
+			return nil, merr
+		}
 		return nil, err
 	}
+	// A member accepting a usable invitation is told so by the membership
+	// insert below, which then rolls back the close: no look-up first.
 	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationAccepted, now, p.User.ID)
 	if err != nil {
 		return nil, err
