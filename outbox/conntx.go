@@ -3,10 +3,32 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/orgd/orgd/store"
 )
+
+// inPgxTx runs fn in the store's transaction tx, on its pgx connection. A
+// panic in fn comes back as an error: let through, it would make
+// sql.Conn.Raw close the connection under the open transaction, which
+// waits for that transaction's end, and the request would hang.
+func inPgxTx(tx store.JobTx, fn func(pgx.Tx) error) error {
+	return tx.Conn.Raw(func(driverConn any) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("outbox: panic while writing jobs: %v", r)
+			}
+		}()
+		c, ok := driverConn.(interface{ Conn() *pgx.Conn })
+		if !ok {
+			return fmt.Errorf("outbox: the store's PostgreSQL connection is a %T, not pgx's", driverConn)
+		}
+		return fn(connTx{c.Conn()})
+	})
+}
 
 // connTx is a transaction the store began on a pgx connection, as River's
 // pgx driver takes transactions to write jobs in. The store owns it: River

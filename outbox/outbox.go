@@ -182,12 +182,8 @@ func (o *Outbox) open(st *store.Store, cfg *river.Config) error {
 	}
 	o.client = client
 	o.insert = func(ctx context.Context, tx store.JobTx, params []river.InsertManyParams) error {
-		return tx.Conn.Raw(func(driverConn any) error {
-			c, ok := driverConn.(interface{ Conn() *pgx.Conn })
-			if !ok {
-				return fmt.Errorf("the store's PostgreSQL connection is a %T, not pgx's", driverConn)
-			}
-			_, err := client.InsertManyTx(ctx, connTx{c.Conn()}, params)
+		return inPgxTx(tx, func(pgxTx pgx.Tx) error {
+			_, err := client.InsertManyTx(ctx, pgxTx, params)
 			return err
 		})
 	}
