@@ -341,3 +341,41 @@ func TestWriteOne(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteSurvivesABrokenConnection: when PostgreSQL has closed the
+// pooled connection a write transaction gets (a restart, an idle timeout),
+// the transaction begins on another one.
+func TestWriteSurvivesABrokenConnection(t *testing.T) {
+	url := testdb.URL(t, store.Postgres)
+	st := testdb.OpenURL(t, url)
+	write(t, st, func(ctx context.Context, tx orgd.Tx) error { return insertOrg("before")(tx) })
+	// Fill the pool with idle connections, all of which will be broken.
+	// Taken twice: pgx checks a reused connection with a ping only if it
+	// was idle for a second, so these will be handed out unchecked.
+	var held []*sql.Conn
+	for range 2 {
+		held = held[:0]
+		for range st.DB().Stats().MaxOpenConnections {
+			c, err := st.DB().Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var killed int
+	err = db.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&killed)
+	if err != nil || killed < len(held) {
+		t.Fatalf("terminated %d connections: %v", killed, err)
+	}
+	write(t, st, func(ctx context.Context, tx orgd.Tx) error { return insertOrg("after")(tx) })
+}

@@ -319,15 +319,11 @@ func (s *Store) retry(ctx context.Context, once func() error) error {
 // inTx runs fn in a transaction on the write pool, committing it if fn
 // returns nil and rolling it back otherwise, a panic included.
 func (s *Store) inTx(ctx context.Context, fn func(JobTx) error) (err error) {
-	conn, err := s.write.Conn(ctx)
+	conn, sqlTx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer conn.Close()
-	sqlTx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
 	committed := false
 	defer func() {
 		if !committed {
@@ -342,6 +338,30 @@ func (s *Store) inTx(ctx context.Context, fn func(JobTx) error) (err error) {
 	}
 	committed = true
 	return nil
+}
+
+// begin begins a transaction on a connection of the write pool, which the
+// caller closes. When BEGIN fails it tries another connection, up to once
+// per connection the pool may hold and once more: BEGIN has done nothing,
+// and the usual cause is a pooled connection that PostgreSQL closed (a
+// restart, an administrator, an idle timeout), which the pool only learns
+// of by using it, and then discards.
+func (s *Store) begin(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
+	tries := s.write.Stats().MaxOpenConnections + 1
+	for attempt := 1; ; attempt++ {
+		conn, err := s.write.Conn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		sqlTx, err := conn.BeginTx(ctx, nil)
+		if err == nil {
+			return conn, sqlTx, nil
+		}
+		conn.Close()
+		if ctx.Err() != nil || attempt >= tries {
+			return nil, nil, err
+		}
+	}
 }
 
 func (s *Store) txOn(jt JobTx) *tx {
