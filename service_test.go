@@ -240,6 +240,27 @@ func TestAcceptRules(t *testing.T) {
 	})
 }
 
+// TestAcceptByAMember: a member who accepts an invitation still open to
+// them is told they belong already, and nothing changes: the invitation
+// stays open and the membership keeps its role.
+func TestAcceptByAMember(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		inv := must(f.invite(f.owner, "dana@x.test"))[0]
+		dana := f.member("dana@x.test", orgd.RoleReader)
+		_, err := f.svc.AcceptInvitationByToken(f.ctx, dana, inv.Token)
+		wantCode(t, err, orgd.CodeAlreadyMember)
+		open := must(f.list(orgd.OpenStates))
+		if len(open) != 1 || open[0].ID != inv.ID || open[0].Status != orgd.InvitationOpen {
+			t.Errorf("after the refused accept, the open invitations are %+v", open)
+		}
+		m := must(f.svc.GetMember(f.ctx, f.owner, f.org.ID, dana.User.ID))
+		if m.EffectiveRole() != orgd.RoleReader {
+			t.Errorf("the member's role became %s", m.EffectiveRole())
+		}
+	})
+}
+
 func must2[A, B any](a A, b B, err error) (A, B) {
 	if err != nil {
 		panic(err)

@@ -15,7 +15,9 @@ type Store interface {
 	WriteTx(ctx context.Context, fn func(Tx) error) error
 	// WriteOne runs fn, which writes with one statement and reads nothing,
 	// without a transaction around it: the statement commits on its own,
-	// with no BEGIN and COMMIT round trips. A second statement fails.
+	// with no BEGIN and COMMIT round trips. A second statement fails, after
+	// the first has committed: fn must not use writes made of several
+	// statements (multi-row inserts of more than a few hundred rows).
 	// Within Atomic, fn joins its transaction as WriteTx does.
 	WriteOne(ctx context.Context, fn func(Tx) error) error
 	// Atomic runs fn in one write transaction and commits it if fn returns
