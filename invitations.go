@@ -72,7 +72,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 	err = s.write(ctx, "create invitations", func(tx Tx) error {
 		var m *Membership
 		var err error
-		org, m, err = accessLocking(ctx, tx, p, orgRef, ActManageInvitations, s.lockOnAccess())
+		org, m, err = s.accessToIssue(ctx, tx, p, orgRef)
 		if e, ok := err.(*Error); ok && e.Code == CodeOrgNotFound && !p.PlatformAdmin() {
 			return &Error{Kind: KindNotFound, Code: CodeSenderNotMember, Message: "Invitation sender does not belong to organization."}
 		}
@@ -81,9 +81,6 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 		}
 		roles, err := s.invitationRoles(req.Roles, org.ID, callerRole(p, m))
 		if err != nil {
-			return err
-		}
-		if err := s.lockForLimits(ctx, tx, org, s.lockOnAccess()); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -147,7 +144,7 @@ func (s *Service) CreateInvitations(ctx context.Context, p *Principal, orgRef st
 func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id, expiresIn string, sendEmail bool) (*IssuedInvitation, error) {
 	var out *IssuedInvitation
 	err := s.write(ctx, "resend invitation", func(tx Tx) error {
-		org, m, err := accessLocking(ctx, tx, p, orgRef, ActManageInvitations, s.lockOnAccess())
+		org, m, err := s.accessToIssue(ctx, tx, p, orgRef)
 		if err != nil {
 			return err
 		}
@@ -170,9 +167,6 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 		addr := Email{Address: inv.Email, Norm: inv.EmailNorm}
 		// The organization may have narrowed its allowed domains since.
 		if err := checkInviteDomain(org, addr); err != nil {
-			return err
-		}
-		if err := s.lockForLimits(ctx, tx, org, s.lockOnAccess()); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -287,7 +281,7 @@ func checkInviteDomain(org *Organization, addr Email) error {
 }
 
 // issue checks the organization's limits for plans and writes them. The
-// organization must be locked.
+// organization must be locked (see accessToIssue).
 func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Principal, plans []issuePlan, roles RoleAssignments, ttl time.Duration, sendEmail bool, now time.Time) ([]*IssuedInvitation, error) {
 	if err := s.checkLimits(ctx, tx, org, plans, now); err != nil {
 		return nil, err
@@ -357,23 +351,23 @@ func (s *Service) issue(ctx context.Context, tx Tx, org *Organization, p *Princi
 	return out, nil
 }
 
-// lockForLimits serialises the writers of an organization while a limit
-// counted in the database applies to it (the hourly invitation limit,
-// max_members), so that the counts hold across instances; locked says
-// access already did (see lockOnAccess). Without such a limit nothing needs
-// counting: the unique index on open invitations keeps concurrent creates
-// for one address apart, and creates in one organization run side by side.
-func (s *Service) lockForLimits(ctx context.Context, tx Tx, org *Organization, locked bool) error {
-	if locked || (org.MaxMembers <= 0 && s.limits.InvitesPerHour <= 0) {
-		return nil
+// accessToIssue is access for the writers of invitations (create, resend):
+// it also serialises the writers of the organization while a limit counted
+// in the database applies to it (the hourly invitation limit, max_members),
+// so that the counts hold across instances. The hourly limit applies to
+// every organization, so then the lock comes with the query that reads the
+// organization; max_members is known only once it is read. Without such a
+// limit nothing needs counting: the unique index on open invitations keeps
+// concurrent creates for one address apart, and creates in one
+// organization run side by side.
+func (s *Service) accessToIssue(ctx context.Context, tx Tx, p *Principal, orgRef string) (*Organization, *Membership, error) {
+	lockNow := s.limits.InvitesPerHour > 0
+	org, m, err := accessLocking(ctx, tx, p, orgRef, ActManageInvitations, lockNow)
+	if err != nil || lockNow || org.MaxMembers <= 0 {
+		return org, m, err
 	}
-	return tx.LockOrganization(ctx, org.ID)
+	return org, m, tx.LockOrganization(ctx, org.ID)
 }
-
-// lockOnAccess says whether the writers of invitations lock the
-// organization as they read it, before they know its max_members: when
-// the hourly limit applies to every organization.
-func (s *Service) lockOnAccess() bool { return s.limits.InvitesPerHour > 0 }
 
 // checkLimits enforces, with one count, the limits issuing plans meets:
 // max_members (members plus pending invitations) and the organization's
