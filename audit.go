@@ -108,7 +108,7 @@ func (s *Service) record(ctx context.Context, tx Tx, p *Principal, orgID string,
 	}
 	// The endpoints that receive the announced events come with the
 	// write: one round trip for both.
-	endpoints, err := tx.InsertAuditEvents(ctx, evs, slices.ContainsFunc(evs, announced), orgID)
+	endpoints, err := tx.InsertAuditEvents(ctx, evs, slices.ContainsFunc(evs, announced))
 	if err != nil {
 		return err
 	}

@@ -154,11 +154,11 @@ type Tx interface {
 	// DeleteExpiredIdempotencyRecords deletes the records expired at now.
 	DeleteExpiredIdempotencyRecords(ctx context.Context, now time.Time) (int, error)
 
-	// InsertAuditEvents writes audit events. With endpoints, it also
-	// returns, read in the same round trip, the webhook endpoints that
-	// receive the events of organization orgID: its own and the
+	// InsertAuditEvents writes audit events of one organization. With
+	// endpoints, it also returns, read in the same round trip, the webhook
+	// endpoints that receive that organization's events: its own and the
 	// server-wide ones, oldest first.
-	InsertAuditEvents(ctx context.Context, evs []*AuditEvent, endpoints bool, orgID string) ([]*WebhookEndpoint, error)
+	InsertAuditEvents(ctx context.Context, evs []*AuditEvent, endpoints bool) ([]*WebhookEndpoint, error)
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
 	// names no event.
 	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)

@@ -230,8 +230,8 @@ type countingTx struct {
 	actions *[]string
 }
 
-func (t *countingTx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endpoints bool, orgID string) ([]*orgd.WebhookEndpoint, error) {
-	got, err := t.Tx.InsertAuditEvents(ctx, evs, endpoints, orgID)
+func (t *countingTx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endpoints bool) ([]*orgd.WebhookEndpoint, error) {
+	got, err := t.Tx.InsertAuditEvents(ctx, evs, endpoints)
 	if err != nil {
 		return nil, err
 	}

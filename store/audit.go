@@ -3,12 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/orgd/orgd"
 )
 
-func (t *tx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endpoints bool, orgID string) ([]*orgd.WebhookEndpoint, error) {
+func (t *tx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endpoints bool) ([]*orgd.WebhookEndpoint, error) {
 	rows := make([][]any, len(evs))
 	for i, ev := range evs {
 		details := "{}"
@@ -20,23 +19,26 @@ func (t *tx) InsertAuditEvents(ctx context.Context, evs []*orgd.AuditEvent, endp
 	}
 	const head = `INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_key_id, actor, surface,
 		request_id, action, target_type, target_id, details)`
-	const endpointsOf = `SELECT ` + webhookColumns + ` FROM webhook_endpoints WHERE org_id = ? OR org_id IS NULL ORDER BY created_at, id`
-	if !endpoints {
+	if !endpoints || len(evs) == 0 {
 		return nil, t.insertRows(ctx, head, rows)
+	}
+	// readEndpoints runs the query of the endpoints after prefix, whose
+	// arguments w holds.
+	readEndpoints := func(w *where, prefix string) ([]*orgd.WebhookEndpoint, error) {
+		query := prefix + `SELECT ` + webhookColumns + ` FROM webhook_endpoints WHERE org_id = ` + w.arg(evs[0].OrgID) +
+			` OR org_id IS NULL ORDER BY created_at, id`
+		rs, err := t.q.QueryContext(ctx, query, w.args...)
+		return collect(rs, err, scanWebhookEndpoint)
 	}
 	if !t.d.writingWith || len(rows) > maxBatch {
 		if err := t.insertRows(ctx, head, rows); err != nil {
 			return nil, err
 		}
-		w := t.many()
-		rs, err := t.q.QueryContext(ctx, strings.Replace(endpointsOf, "?", w.arg(orgID), 1), w.args...)
-		return collect(rs, err, scanWebhookEndpoint)
+		return readEndpoints(t.many(), "")
 	}
 	// One round trip for both: a change is recorded on every write.
 	w := t.many()
-	insert := insertStatement(w, head, rows)
-	rs, err := t.q.QueryContext(ctx, `WITH audit AS (`+insert+`) `+strings.Replace(endpointsOf, "?", w.arg(orgID), 1), w.args...)
-	return collect(rs, err, scanWebhookEndpoint)
+	return readEndpoints(w, `WITH audit AS (`+insertStatement(w, head, rows)+`) `)
 }
 
 func (t *tx) ListAuditEvents(ctx context.Context, q orgd.AuditQuery) ([]*orgd.AuditEvent, error) {

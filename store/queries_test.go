@@ -220,7 +220,7 @@ func TestInsertAuditEventsReadsEndpoints(t *testing.T) {
 		} {
 			var got []*orgd.WebhookEndpoint
 			write(t, st, func(ctx context.Context, tx orgd.Tx) (err error) {
-				got, err = tx.InsertAuditEvents(ctx, events(c.prefix, c.n), c.endpoints, "id-acme")
+				got, err = tx.InsertAuditEvents(ctx, events(c.prefix, c.n), c.endpoints)
 				return err
 			})
 			var ids []string
