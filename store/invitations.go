@@ -118,33 +118,22 @@ func (t *tx) Invitees(ctx context.Context, orgID string, emailNorms []string) (o
 		rows, err := t.q.QueryContext(ctx, `SELECT 'i', `+invitationColumns+invitationFrom+` WHERE `+inv.String()+`
 			UNION ALL SELECT 'm', `+memberAsInvitation+` FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+mem.String(),
 			mem.args...)
-		found, err := collect(rows, err, func(row scanner) (*orgd.Invitation, error) {
+		_, err = collect(rows, err, func(row scanner) (*orgd.Invitation, error) {
 			var kind string
-			inv, err := scanInvitation(kindAndInvitation{row, &kind})
-			if err == nil && kind == "m" {
-				out.Members[inv.EmailNorm] = true
-				return nil, nil
+			inv, err := scanInvitation(moreColumns{row: row, before: []any{&kind}})
+			if err != nil {
+				return nil, err
 			}
-			return inv, err
-		})
-		for _, inv := range found {
-			if inv != nil {
+			if kind == "m" {
+				out.Members[inv.EmailNorm] = true
+			} else {
 				out.Open[inv.EmailNorm] = inv
 			}
-		}
+			return nil, nil
+		})
 		return err
 	})
 	return out, err
-}
-
-// kindAndInvitation scans a leading column into kind, then an invitation.
-type kindAndInvitation struct {
-	row  scanner
-	kind *string
-}
-
-func (s kindAndInvitation) Scan(dest ...any) error {
-	return s.row.Scan(append([]any{s.kind}, dest...)...)
 }
 
 // stateCondition is the SQL condition of a state; ? is the current time.
@@ -229,6 +218,10 @@ func (t *tx) ListPendingInvitationsForEmail(ctx context.Context, emailNorm strin
 }
 
 func (t *tx) CountForLimits(ctx context.Context, orgID string, q orgd.LimitQuery) (orgd.LimitCounts, error) {
+	var c orgd.LimitCounts
+	if !q.Seats && q.IssuedAfter.IsZero() {
+		return c, nil
+	}
 	w := &where{} // every placeholder it makes is used: PostgreSQL refuses others
 	org := w.arg(orgID)
 	members, pending, issued := `0`, `0`, `0`
@@ -238,10 +231,6 @@ func (t *tx) CountForLimits(ctx context.Context, orgID string, q orgd.LimitQuery
 	}
 	if !q.IssuedAfter.IsZero() {
 		issued = `(SELECT COUNT(*) FROM invitations WHERE org_id = ` + org + ` AND issued_at > ` + w.arg(us(q.IssuedAfter)) + `)`
-	}
-	var c orgd.LimitCounts
-	if !q.Seats && q.IssuedAfter.IsZero() {
-		return c, nil
 	}
 	err := t.q.QueryRowContext(ctx, `SELECT `+members+`, `+pending+`, `+issued, w.args...).Scan(&c.Members, &c.Pending, &c.Issued)
 	return c, err

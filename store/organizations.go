@@ -95,7 +95,7 @@ func (t *tx) OrganizationForUser(ctx context.Context, bySlug bool, ref, userID s
 	var userIDCol, role, roles, email, name sql.NullString
 	var since sql.NullInt64
 	var admin sql.NullBool
-	org, err := scanOrganization(orgAndMore{row, []any{&userIDCol, &role, &roles, &since, &email, &name, &admin}})
+	org, err := scanOrganization(moreColumns{row: row, after: []any{&userIDCol, &role, &roles, &since, &email, &name, &admin}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,11 +109,3 @@ func (t *tx) OrganizationForUser(ctx context.Context, bySlug bool, ref, userID s
 	}
 	return org, m, nil
 }
-
-// orgAndMore scans the organization's columns and then extra ones.
-type orgAndMore struct {
-	row   scanner
-	extra []any
-}
-
-func (s orgAndMore) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }

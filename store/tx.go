@@ -118,6 +118,17 @@ func fromJSON(text string, dst any) error {
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// moreColumns scans columns before and after those a scan function reads,
+// so that a scanOrganization or scanInvitation reads rows that carry more.
+type moreColumns struct {
+	row           scanner
+	before, after []any
+}
+
+func (s moreColumns) Scan(dest ...any) error {
+	return s.row.Scan(append(append(append([]any{}, s.before...), dest...), s.after...)...)
+}
+
 // collect reads every row with scan.
 func collect[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) ([]*T, error) {
 	if err != nil {
