@@ -90,7 +90,8 @@ type Outbox struct {
 	queueOf map[string]string // kind to queue, for the kinds not in the default queue
 }
 
-// driverFor is the driver of the outbox's migrations.
+// driverFor is River's driver over the store's database/sql pool: the
+// client's on SQLite, and the migrations' on both engines.
 func driverFor(st *store.Store) riverdriver.Driver[*sql.Tx] {
 	if st.Engine() == store.SQLite {
 		// The store's write pool holds SQLite's one writer connection;
@@ -150,9 +151,7 @@ func New(st *store.Store, opts Options) (*Outbox, error) {
 // open makes the River client of the store's engine.
 func (o *Outbox) open(st *store.Store, cfg *river.Config) error {
 	if st.Engine() == store.SQLite {
-		// The store's write pool holds SQLite's one writer connection;
-		// River's writes take their turn on it.
-		client, err := river.NewClient(riversqlite.New(st.DB()), cfg)
+		client, err := river.NewClient(driverFor(st), cfg)
 		if err != nil {
 			return err
 		}
