@@ -218,6 +218,9 @@ func measureAll(ctx context.Context, o *options, args []string, stderr io.Writer
 			return rep.finish(), fmt.Errorf("%s: %w", e, err)
 		}
 	}
+	if len(rep.Results) == 0 {
+		return rep.finish(), fmt.Errorf("no scenario matches -run %q", o.only)
+	}
 	return rep.finish(), nil
 }
 
@@ -474,9 +477,14 @@ func (o *options) plan() plan {
 		}
 		return false
 	}
+	// An organization to list is bootstrapped when -run names it
+	// ("list-invitations-100") or one of its scenarios.
+	wantsList := func(kind string, n int) bool {
+		return wants(fmt.Sprintf("%s-%d", kind, n)) || slices.ContainsFunc(listScenarios(kind, n), wants)
+	}
 	p := plan{createOrgs: o.createOrgs, surfaces: o.surfaces}
 	for _, n := range o.invitationSizes {
-		if wants(fmt.Sprintf("list-invitations-%d", n)) {
+		if wantsList("list-invitations", n) {
 			p.invitationSizes = append(p.invitationSizes, n)
 		}
 	}
@@ -484,7 +492,7 @@ func (o *options) plan() plan {
 		p.invitationSizes = o.invitationSizes[:1] // tokens to read
 	}
 	for _, n := range o.memberSizes {
-		if wants(fmt.Sprintf("list-members-%d", n)) {
+		if wantsList("list-members", n) {
 			p.memberSizes = append(p.memberSizes, n)
 		}
 	}

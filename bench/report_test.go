@@ -121,6 +121,15 @@ func TestPlanBootstrapsOnlyWhatTheSelectedScenariosNeed(t *testing.T) {
 	if len(p.invitationSizes) != 1 || p.invitationSizes[0] != 100 || len(p.memberSizes) != 0 || p.acceptPool != 0 || p.mixedOrgs != 0 {
 		t.Errorf("plan %+v, want only the organization of 100 invitations", p)
 	}
+	// A scenario's full name selects its organization too.
+	o, err = parseOptions([]string{"-engines", "sqlite", "-run", "slug/list-members-10000-deep20$"}, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = o.plan()
+	if len(p.memberSizes) != 1 || p.memberSizes[0] != 10000 || len(p.invitationSizes) != 0 || p.acceptPool != 0 || p.mixedOrgs != 0 {
+		t.Errorf("plan %+v, want only the organization of 10,000 members", p)
+	}
 }
 
 func TestWriteMarkdown(t *testing.T) {

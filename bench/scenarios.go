@@ -157,6 +157,17 @@ func (l *loadSet) create(a api, n int) Op {
 	}
 }
 
+// listScenarios names the list scenarios of an organization of n
+// invitations or members (kind): its first pages of 20 and 100 and, when
+// there is one, a page of 20 deep in the list.
+func listScenarios(kind string, n int) []string {
+	names := []string{fmt.Sprintf("%s-%d-first20", kind, n), fmt.Sprintf("%s-%d-first100", kind, n)}
+	if n > 20 {
+		names = append(names, fmt.Sprintf("%s-%d-deep20", kind, n))
+	}
+	return names
+}
+
 // lists returns, per organization of orgs, scenarios that read a page of
 // 20 and a page of 100 at the start of its list, and a page of 20 near its
 // end, reached with the cursor (found once, before the scenario). A page
@@ -165,14 +176,15 @@ func (l *loadSet) lists(kind string, orgs map[int]benchOrg, req func(benchOrg, s
 	var out []scenario
 	for _, n := range sortedKeys(orgs) {
 		org := orgs[n]
-		for _, size := range []int{20, 100} {
+		names := listScenarios(kind, n)
+		for i, size := range []int{20, 100} {
 			k := req(org, fmt.Sprintf("limit=%d", size), min(size, n))
-			out = append(out, scenario{name: fmt.Sprintf("%s-%d-first%d", kind, n, size), size: n, warmup: true, limit: limitHTTP,
+			out = append(out, scenario{name: names[i], size: n, warmup: true, limit: limitHTTP,
 				op: func(ctx context.Context, _ int) error { return l.c.do(ctx, k) }})
 		}
-		if n > 20 {
+		if len(names) > 2 {
 			var deep call
-			out = append(out, scenario{name: fmt.Sprintf("%s-%d-deep20", kind, n), size: n, warmup: true, limit: limitHTTP,
+			out = append(out, scenario{name: names[2], size: n, warmup: true, limit: limitHTTP,
 				setup: func(ctx context.Context) error {
 					base := req(org, "", -1)
 					cursor, err := l.c.cursorAfter(ctx, base, n-20)
