@@ -134,7 +134,7 @@ func (ra RoleAssignments) TopRole(orgID string) Role {
 
 // WithOrgRole returns a copy whose organization roles in orgID are exactly role.
 func (ra RoleAssignments) WithOrgRole(orgID string, role Role) RoleAssignments {
-	out := ra.clone()
+	out := ra.Clone()
 	out.Organization = slices.DeleteFunc(out.Organization, func(a OrgRoleAssignment) bool { return a.OrganizationID == orgID })
 	out.Organization = append(out.Organization, OrgRoleAssignment{RoleID: string(role), OrganizationID: orgID})
 	return out.Canonical()
@@ -157,7 +157,8 @@ func (ra *RoleAssignments) scopedLists() []struct {
 	}
 }
 
-func (ra RoleAssignments) clone() RoleAssignments {
+// Clone returns a copy that shares no slice with ra.
+func (ra RoleAssignments) Clone() RoleAssignments {
 	out := RoleAssignments{
 		Platform:     slices.Clone(ra.Platform),
 		Organization: slices.Clone(ra.Organization),
@@ -178,7 +179,7 @@ func (ra RoleAssignments) clone() RoleAssignments {
 // role, organization roles come from the catalog, every assignment belongs to
 // orgID, and `all` agrees with the id lists. It returns the canonical form.
 func (ra RoleAssignments) ForOrganization(orgID string) (RoleAssignments, error) {
-	out := ra.clone()
+	out := ra.Clone()
 	for i := range out.Organization {
 		a := &out.Organization[i]
 		field := fmt.Sprintf("role_assignments.organization[%d]", i)
@@ -237,7 +238,7 @@ func roleList() string {
 // Canonical sorts every list and removes duplicates, so that two sets of
 // assignments that mean the same compare equal.
 func (ra RoleAssignments) Canonical() RoleAssignments {
-	out := ra.clone()
+	out := ra.Clone()
 	slices.SortFunc(out.Platform, func(a, b PlatformRoleAssignment) int { return strings.Compare(a.RoleID, b.RoleID) })
 	out.Platform = slices.Compact(out.Platform)
 	slices.SortFunc(out.Organization, func(a, b OrgRoleAssignment) int {
@@ -296,8 +297,8 @@ func sortedSet(s []string) []string {
 
 // Merge returns the union of ra and add.
 func (ra RoleAssignments) Merge(add RoleAssignments) RoleAssignments {
-	out := ra.clone()
-	add = add.clone()
+	out := ra.Clone()
+	add = add.Clone()
 	out.Platform = append(out.Platform, add.Platform...)
 	out.Organization = append(out.Organization, add.Organization...)
 	src := add.scopedLists()

@@ -17,3 +17,14 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 func CachedStatements(driverConn any) int { return len(driverConn.(*stmtConn).stmts) }
 
 const MaxCachedStmts = maxCachedStmts
+
+var DecodeRoles = decodeRoles
+
+const MaxRoleTexts = maxRoleTexts
+
+// RoleTextsKept is the number of decoded role texts decodeRoles keeps.
+func RoleTextsKept() int {
+	n := 0
+	roleTexts.Range(func(any, any) bool { n++; return true })
+	return n
+}

@@ -28,7 +28,7 @@ func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	if err != nil {
 		return nil, noRows(err)
 	}
-	if err := fromJSON(roles, &inv.Roles); err != nil {
+	if err := decodeRoles(roles, &inv.Roles); err != nil {
 		return nil, err
 	}
 	inv.InviterID, inv.AcceptedUserID = inviter.String, accepted.String

@@ -15,7 +15,7 @@ func scanMembership(row scanner) (*orgd.Membership, error) {
 	if err := row.Scan(&m.OrgID, &m.UserID, &role, &roles, &since, &m.Email, &m.Name, &m.PlatformAdmin); err != nil {
 		return nil, noRows(err)
 	}
-	if err := fromJSON(roles, &m.Roles); err != nil {
+	if err := decodeRoles(roles, &m.Roles); err != nil {
 		return nil, err
 	}
 	m.Role, m.MemberSince = orgd.Role(role), fromUs(since)

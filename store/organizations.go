@@ -104,7 +104,7 @@ func (t *tx) OrganizationForUser(ctx context.Context, bySlug bool, ref, userID s
 	}
 	m := &orgd.Membership{OrgID: org.ID, UserID: userIDCol.String, Role: orgd.Role(role.String), MemberSince: fromUs(since.Int64),
 		Email: email.String, Name: name.String, PlatformAdmin: admin.Bool}
-	if err := fromJSON(roles.String, &m.Roles); err != nil {
+	if err := decodeRoles(roles.String, &m.Roles); err != nil {
 		return nil, nil, err
 	}
 	return org, m, nil
