@@ -80,11 +80,13 @@ var operations = map[string]operation{
 	},
 	"create-organization-invitations": {
 		description: "All or none: a request with bad addresses is refused with one error per address. " +
+			"When those errors are of different kinds (a bad address and an owner's invitation the caller may not refresh), " +
+			"the answer is 400 and x-cloud-error-codes holds the first address's code, which may then be a 403 code. " +
 			"An address with an open invitation gets it refreshed (a new token and expiry).",
 		body: elastic.OrganizationInvitationRequest{}, status: 201, answer: elastic.OrganizationInvitations{},
 		errors: codes{
 			400: {orgd.CodeInviteInvalidMail, orgd.CodeInviteExpiry, orgd.CodeInviteDomain, orgd.CodeInvalidRole, orgd.CodeInvalidData,
-				orgd.CodeAlreadyMember, orgd.CodeInviteExists, orgd.CodeMemberLimit},
+				orgd.CodeAlreadyMember, orgd.CodeInviteExists, orgd.CodeMemberLimit, orgd.CodeRolesForbidden},
 			403: {orgd.CodeOrgInvalidAccess, orgd.CodeRolesForbidden},
 			404: {orgd.CodeOrgNotFound, orgd.CodeSenderNotMember},
 			429: {orgd.CodeInviteRateLimit},
