@@ -28,3 +28,5 @@ func RoleTextsKept() int {
 	roleTexts.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+var InviteesQuery = inviteesQuery

@@ -97,27 +97,34 @@ func (t *tx) InvitationByTokenHash(ctx context.Context, hash string) (*orgd.Invi
 // found by Invitees: the address in email_norm, placeholders elsewhere.
 const memberAsInvitation = `'', '', '', u.email_norm, NULL, '{}', '', '', '', '', 0, 0, 0, NULL, NULL, '', '', '', '', '', ''`
 
+// inviteesQuery finds, among norms, the open invitations of orgID (kind
+// 'i') and the addresses of its members (kind 'm').
+func inviteesQuery(e Engine, orgID string, norms []string) (string, []any) {
+	// By address, then organization: "|| ''" keeps the organization from
+	// being an index condition. An address has few open invitations and
+	// memberships in any database, while an organization may have many
+	// more than PostgreSQL's statistics say after it grew fast (or before
+	// autovacuum first analyzed the table), when the planner would read
+	// all of them through (org_id, ...) indexes. Every index of open
+	// invitations that holds the address leads with it (migration 00006).
+	inv, mem := manyFor(e), manyFor(e)
+	inv.add(`i.org_id || '' = ?`, orgID)
+	inv.add(`i.status = 'open'`)
+	inv.add(`i.email_norm IN ` + inv.in(norms))
+	mem.args = inv.args // one list of arguments for both halves
+	mem.add(`m.org_id || '' = ?`, orgID)
+	mem.add(`u.email_verified`)
+	mem.add(`u.email_norm IN ` + mem.in(norms))
+	return `SELECT 'i', ` + invitationColumns + invitationFrom + ` WHERE ` + inv.String() + `
+		UNION ALL SELECT 'm', ` + memberAsInvitation + ` FROM memberships m JOIN users u ON u.id = m.user_id WHERE ` + mem.String(),
+		mem.args
+}
+
 func (t *tx) Invitees(ctx context.Context, orgID string, emailNorms []string) (orgd.Invitees, error) {
 	out := orgd.Invitees{Members: map[string]bool{}, Open: map[string]*orgd.Invitation{}}
 	err := chunks(emailNorms, func(norms []string) error {
-		// By address, then organization: "|| ''" keeps the organization
-		// from being an index condition. An address has few open
-		// invitations and memberships in any database, while an
-		// organization may have many more than PostgreSQL's statistics say
-		// after it grew fast (or before autovacuum first analyzed the
-		// table), when the planner would read all of them through
-		// (org_id, ...) indexes.
-		inv, mem := t.many(), t.many()
-		inv.add(`i.org_id || '' = ?`, orgID)
-		inv.add(`i.status = 'open'`)
-		inv.add(`i.email_norm IN ` + inv.in(norms))
-		mem.args = inv.args // one list of arguments for both halves
-		mem.add(`m.org_id || '' = ?`, orgID)
-		mem.add(`u.email_verified`)
-		mem.add(`u.email_norm IN ` + mem.in(norms))
-		rows, err := t.q.QueryContext(ctx, `SELECT 'i', `+invitationColumns+invitationFrom+` WHERE `+inv.String()+`
-			UNION ALL SELECT 'm', `+memberAsInvitation+` FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+mem.String(),
-			mem.args...)
+		query, args := inviteesQuery(t.d.engine, orgID, norms)
+		rows, err := t.q.QueryContext(ctx, query, args...)
 		_, err = collect(rows, err, func(row scanner) (*orgd.Invitation, error) {
 			var kind string
 			inv, err := scanInvitation(moreColumns{row: row, before: []any{&kind}})

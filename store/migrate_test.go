@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/orgd/orgd/internal/testdb"
@@ -83,5 +86,115 @@ func TestIdentitiesMigrationKeepsData(t *testing.T) {
 				t.Error("a second verified user with one address was stored")
 			}
 		})
+	}
+}
+
+// TestOpenInvitationsByAddressMigration: migration 00006 rebuilds the
+// index that keeps one open invitation per organization and address; it
+// must keep that rule over the data it finds.
+func TestOpenInvitationsByAddressMigration(t *testing.T) {
+	for _, e := range testdb.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, testdb.URL(t, e), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.MigrateTo(ctx, 5); err != nil {
+				t.Fatal(err)
+			}
+			db := s.DB()
+			insert := func(id, org, status string) error {
+				_, err := db.ExecContext(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, status, token_hash, token_sealed, created_at, issued_at, expires_at)
+					VALUES ($1, $2, 'cat@example.com', 'cat@example.com', $3, $1, 's', 1, 1, 2)`, id, org, status)
+				return err
+			}
+			for _, q := range []string{
+				`INSERT INTO organizations (id, slug, name, created_at, updated_at) VALUES ('o1', 'acme', 'Acme', 1, 1)`,
+				`INSERT INTO organizations (id, slug, name, created_at, updated_at) VALUES ('o2', 'beta', 'Beta', 1, 1)`,
+			} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := insert("i1", "o1", "open"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := insert("i2", "o1", "open"); err == nil {
+				t.Error("a second open invitation for one address and organization was stored")
+			}
+			for _, inv := range [][2]string{{"i3", "o2"}, {"i4", "o1"}} { // another organization; a closed one
+				status := map[string]string{"o2": "open", "o1": "revoked"}[inv[1]]
+				if err := insert(inv[0], inv[1], status); err != nil {
+					t.Errorf("%s invitation in %s: %v", status, inv[1], err)
+				}
+			}
+			var open int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM invitations WHERE status = 'open'`).Scan(&open); err != nil || open != 2 {
+				t.Errorf("%d open invitations (%v), want 2", open, err)
+			}
+		})
+	}
+}
+
+// TestInviteeLookupReadsOnlyItsAddresses reproduces a young PostgreSQL
+// database: statistics taken while it was empty, a generic plan of the
+// invitee look-up made when it held 2,000 invitations and cached (as pgx's
+// prepared statements keep it), and the organization grown to 20,000 open
+// invitations since. The
+// cached plan must still read only the rows of the address it looks for;
+// before migration 00006 it scanned the whole unique index (about 1,000
+// buffers here).
+func TestInviteeLookupReadsOnlyItsAddresses(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.OpenURL(t, testdb.URL(t, store.Postgres))
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	invite := func(from, to int) {
+		t.Helper()
+		exec(fmt.Sprintf(`INSERT INTO invitations (id, org_id, email, email_norm, status, token_hash, token_sealed, created_at, issued_at, expires_at)
+			SELECT 'i' || g, 'o1', g || '@example.com', g || '@example.com', 'open', 't' || g, 's', g, g, g + 1000000
+			FROM generate_series(%d, %d) AS g`, from, to))
+	}
+	exec(`INSERT INTO organizations (id, slug, name, created_at, updated_at) VALUES ('o1', 'acme', 'Acme', 1, 1)`)
+	exec(`ANALYZE`)
+	invite(1, 2000)
+	exec(`SET plan_cache_mode = force_generic_plan`)
+	query, args := store.InviteesQuery(store.Postgres, "o1", []string{"x@example.com"})
+	lits := make([]string, len(args))
+	for i, a := range args {
+		lits[i] = "'" + a.(string) + "'"
+	}
+	exec(`PREPARE invitees AS ` + query)
+	exec(`EXECUTE invitees(` + strings.Join(lits, ", ") + `)`) // the generic plan, made on empty tables
+	invite(2001, 20000)
+	var plan string
+	if err := conn.QueryRowContext(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE invitees(`+strings.Join(lits, ", ")+`)`).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	var out []struct {
+		Plan struct {
+			Hit  int `json:"Shared Hit Blocks"`
+			Read int `json:"Shared Read Blocks"`
+		}
+	}
+	if err := json.Unmarshal([]byte(plan), &out); err != nil || len(out) != 1 {
+		t.Fatalf("EXPLAIN: %v\n%s", err, plan)
+	}
+	if blocks := out[0].Plan.Hit + out[0].Plan.Read; blocks > 50 {
+		t.Errorf("the look-up of one address read %d buffers among 20,000 invitations; plan:\n%s", blocks, plan)
 	}
 }

@@ -21,7 +21,9 @@ type where struct {
 
 // many returns a where for statements of many arguments, positional where
 // the engine is SQLite.
-func (t *tx) many() *where { return &where{positional: t.d.engine == SQLite} }
+func (t *tx) many() *where { return manyFor(t.d.engine) }
+
+func manyFor(e Engine) *where { return &where{positional: e == SQLite} }
 
 func (w *where) add(cond string, args ...any) {
 	for _, a := range args {
