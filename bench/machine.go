@@ -44,10 +44,13 @@ func describeMachine(ctx context.Context, src, postgresURL string, engines []str
 	defer cancel()
 	if slices.Contains(engines, string(store.Postgres)) && postgresURL != "" {
 		if db, err := sql.Open("pgx", postgresURL); err == nil {
-			var version, syncCommit string
+			// autovacuum too: without it a database's statistics stay
+			// what its last ANALYZE saw, and the plans with them.
+			var version, syncCommit, autovacuum string
 			if db.QueryRowContext(ctx, "SHOW server_version").Scan(&version) == nil &&
-				db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&syncCommit) == nil {
-				m.PostgreSQL = version + " (synchronous_commit=" + syncCommit + ")"
+				db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&syncCommit) == nil &&
+				db.QueryRowContext(ctx, "SHOW autovacuum").Scan(&autovacuum) == nil {
+				m.PostgreSQL = version + " (synchronous_commit=" + syncCommit + ", autovacuum=" + autovacuum + ")"
 			}
 			db.Close()
 		}
