@@ -118,7 +118,7 @@ var Options = []Option{
 			c.SecretKey = v
 			return nil
 		}},
-	{"db-max-conns", "ORGD_DB_MAX_CONNS", "0", "most open database connections (0: 4 per CPU for PostgreSQL)", Storage, false,
+	{"db-max-conns", "ORGD_DB_MAX_CONNS", "0", "most connections of the store's pool (0: 4 per CPU for PostgreSQL); on PostgreSQL the outbox's workers keep a pool of their own (docs/deployment.md)", Storage, false,
 		intSetter(func(c *Config) *int { return &c.DBMaxConns }, 0)},
 	{"log-format", "ORGD_LOG_FORMAT", "text", "log format: text or json", Storage, false,
 		func(c *Config, v string) error {
