@@ -11,6 +11,22 @@ import (
 	"github.com/orgd/orgd/store"
 )
 
+// storeAt opens a new database of engine e with orgd's migrations applied
+// up to version, for a test to fill before it applies the later ones.
+func storeAt(t *testing.T, e store.Engine, version int64) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, testdb.URL(t, e), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.MigrateTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestIdentitiesMigrationKeepsData migrates a database with data from
 // version 1 to the latest: migration 00002 rebuilds the users table on
 // SQLite, which must lose no user, key, membership or inviter, and leave
@@ -19,14 +35,7 @@ func TestIdentitiesMigrationKeepsData(t *testing.T) {
 	for _, e := range testdb.Engines {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()
-			s, err := store.Open(ctx, testdb.URL(t, e), store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.MigrateTo(ctx, 1); err != nil {
-				t.Fatal(err)
-			}
+			s := storeAt(t, e, 1)
 			db := s.DB()
 			for _, q := range []string{
 				`INSERT INTO organizations (id, slug, name, created_at, updated_at) VALUES ('o1', 'acme', 'Acme', 1, 1)`,
@@ -96,14 +105,7 @@ func TestOpenInvitationsByAddressMigration(t *testing.T) {
 	for _, e := range testdb.Engines {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()
-			s, err := store.Open(ctx, testdb.URL(t, e), store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.MigrateTo(ctx, 5); err != nil {
-				t.Fatal(err)
-			}
+			s := storeAt(t, e, 5)
 			db := s.DB()
 			insert := func(id, org, status string) error {
 				_, err := db.ExecContext(ctx, `INSERT INTO invitations (id, org_id, email, email_norm, status, token_hash, token_sealed, created_at, issued_at, expires_at)
@@ -127,10 +129,9 @@ func TestOpenInvitationsByAddressMigration(t *testing.T) {
 			if err := insert("i2", "o1", "open"); err == nil {
 				t.Error("a second open invitation for one address and organization was stored")
 			}
-			for _, inv := range [][2]string{{"i3", "o2"}, {"i4", "o1"}} { // another organization; a closed one
-				status := map[string]string{"o2": "open", "o1": "revoked"}[inv[1]]
-				if err := insert(inv[0], inv[1], status); err != nil {
-					t.Errorf("%s invitation in %s: %v", status, inv[1], err)
+			for _, inv := range []struct{ id, org, status string }{{"i3", "o2", "open"}, {"i4", "o1", "revoked"}} { // another organization; a closed one
+				if err := insert(inv.id, inv.org, inv.status); err != nil {
+					t.Errorf("%s invitation in %s: %v", inv.status, inv.org, err)
 				}
 			}
 			var open int
@@ -178,11 +179,12 @@ func TestInviteeLookupReadsOnlyItsAddresses(t *testing.T) {
 	for i, a := range args {
 		lits[i] = "'" + a.(string) + "'"
 	}
+	execute := `EXECUTE invitees(` + strings.Join(lits, ", ") + `)`
 	exec(`PREPARE invitees AS ` + query)
-	exec(`EXECUTE invitees(` + strings.Join(lits, ", ") + `)`) // the generic plan, made on empty tables
+	exec(execute) // the generic plan, made on empty tables
 	invite(2001, 20000)
 	var plan string
-	if err := conn.QueryRowContext(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE invitees(`+strings.Join(lits, ", ")+`)`).Scan(&plan); err != nil {
+	if err := conn.QueryRowContext(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+execute).Scan(&plan); err != nil {
 		t.Fatal(err)
 	}
 	var out []struct {
