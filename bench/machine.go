@@ -47,9 +47,8 @@ func describeMachine(ctx context.Context, src, postgresURL string, engines []str
 			// autovacuum too: without it a database's statistics stay
 			// what its last ANALYZE saw, and the plans with them.
 			var version, syncCommit, autovacuum string
-			if db.QueryRowContext(ctx, "SHOW server_version").Scan(&version) == nil &&
-				db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&syncCommit) == nil &&
-				db.QueryRowContext(ctx, "SHOW autovacuum").Scan(&autovacuum) == nil {
+			if db.QueryRowContext(ctx, `SELECT current_setting('server_version'), current_setting('synchronous_commit'),
+				current_setting('autovacuum')`).Scan(&version, &syncCommit, &autovacuum) == nil {
 				m.PostgreSQL = version + " (synchronous_commit=" + syncCommit + ", autovacuum=" + autovacuum + ")"
 			}
 			db.Close()
