@@ -152,7 +152,7 @@ func (s *Service) ResendInvitation(ctx context.Context, p *Principal, orgRef, id
 		if err != nil {
 			return err
 		}
-		if !mayGrant(callerRole(p, m), inv.Roles.TopRole(org.ID)) {
+		if !mayHandle(callerRole(p, m), inv) {
 			return errRolesForbidden("Only owners may manage invitations for owners.")
 		}
 		if inv.Status != InvitationOpen {
@@ -246,7 +246,7 @@ func (s *Service) planInvitation(org *Organization, role Role, addr Email, known
 		return issuePlan{}, &Error{Kind: KindConflict, Code: CodeInviteExists,
 			Message: "Invitation already sent: an open invitation exists for this address; resend it instead."}
 	}
-	if !mayGrant(role, inv.Roles.TopRole(org.ID)) {
+	if !mayHandle(role, inv) {
 		// A refresh replaces the invitation's roles and token: like a
 		// resend or a revoke, only an owner may do that to an owner's.
 		return issuePlan{}, errRolesForbidden("Only owners may refresh invitations for owners.")
@@ -498,8 +498,10 @@ func (s *Service) ListInvitations(ctx context.Context, p *Principal, orgRef stri
 // match f (its Now is set by the service), oldest first, and the cursor of
 // the next page ("" at the end). The time of a page does not grow with the
 // organization: pages follow the (created_at, id) index. Organization
-// owners and admins may. Errors: as ListInvitations, and root.invalid_data
-// for a bad limit or cursor.
+// owners and admins may; an invitation promising a role the caller may not
+// grant (owner, to an admin) comes without its sealed token, which only
+// those who may revoke it see (see InvitationToken). Errors: as
+// ListInvitations, and root.invalid_data for a bad limit or cursor.
 func (s *Service) FilterInvitations(ctx context.Context, p *Principal, orgRef string, f InvitationFilter, page Page) (*Organization, []*Invitation, string, error) {
 	after, err := page.check()
 	if err != nil {
@@ -507,10 +509,11 @@ func (s *Service) FilterInvitations(ctx context.Context, p *Principal, orgRef st
 	}
 	f.after, f.limit = after, page.Limit
 	var org *Organization
+	var m *Membership
 	var out []*Invitation
 	err = s.read(ctx, "list invitations", func(tx Tx) error {
 		var err error
-		if org, _, err = access(ctx, tx, p, orgRef, ActManageInvitations); err != nil {
+		if org, m, err = access(ctx, tx, p, orgRef, ActManageInvitations); err != nil {
 			return err
 		}
 		if f.Inviter != "" {
@@ -529,6 +532,12 @@ func (s *Service) FilterInvitations(ctx context.Context, p *Principal, orgRef st
 		return nil, nil, "", err
 	}
 	out, next := nextCursor(out, page.Limit, func(inv *Invitation) position { return position{inv.CreatedAt, inv.ID} })
+	role := callerRole(p, m)
+	for _, inv := range out {
+		if !mayHandle(role, inv) {
+			inv.TokenSealed = ""
+		}
+	}
 	return org, out, next, nil
 }
 
@@ -538,8 +547,12 @@ var EmailStatuses = []EmailStatus{EmailNotRequested, EmailQueued, EmailSent, Ema
 // OpenStates are the states of invitations that are neither used nor revoked.
 var OpenStates = []InvitationState{StatePending, StateExpired}
 
-// InvitationToken returns the token of an invitation from its sealed copy.
+// InvitationToken returns the token of an invitation from its sealed copy,
+// or "" when the copy was withheld from the caller (see FilterInvitations).
 func (s *Service) InvitationToken(inv *Invitation) (string, error) {
+	if inv.TokenSealed == "" {
+		return "", nil
+	}
 	t, err := s.box.Open(inv.TokenSealed, inv.TokenHash)
 	if err != nil {
 		return "", Internal("open invitation token", err)
@@ -811,7 +824,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, p *Principal, orgRef, id
 }
 
 func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership, org *Organization, inv *Invitation) error {
-	if !mayGrant(callerRole(p, m), inv.Roles.TopRole(org.ID)) {
+	if !mayHandle(callerRole(p, m), inv) {
 		return errRolesForbidden("Only owners may revoke invitations for owners.")
 	}
 	now := s.clock()

@@ -68,6 +68,12 @@ func mayGrant(role, target Role) bool {
 	return role.Manages()
 }
 
+// mayHandle reports whether a member with role may refresh, resend, revoke
+// or see the token of inv: those who may grant what it promises.
+func mayHandle(role Role, inv *Invitation) bool {
+	return mayGrant(role, inv.Roles.TopRole(inv.OrgID))
+}
+
 // A reference to an organization is its id or its slug. Slugs can never be
 // shaped like ids, so a reference is never ambiguous.
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

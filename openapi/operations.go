@@ -69,7 +69,8 @@ var operations = map[string]operation{
 		errors: codes{400: {orgd.CodeOrgInvalidName, orgd.CodeInvalidData}, 403: {orgd.CodeOrgInvalidAccess}, 404: {orgd.CodeOrgNotFound}},
 	},
 	"list-organization-invitations": {
-		description: "orgd lists open invitations, expired ones included (with expired: true).",
+		description: "orgd lists open invitations, expired ones included (with expired: true). " +
+			"An organization admin sees an invitation that promises the owner role with an empty token: only owners may revoke, refresh or resend it.",
 		query: append([]*Parameter{
 			csvQuery("status", "orgd's filter: only invitations in one of these states, separated by commas, or all; open ones (pending and expired) when absent.",
 				httpx.InvitationStates...),

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/internal/apitest"
@@ -380,6 +381,36 @@ func TestPermissions(t *testing.T) {
 						t.Errorf("read-only %s changed state (-before +after):\n%s", pc.op, d)
 					}
 				})
+			}
+		}
+	})
+}
+
+// An invitation that promises the owner role lists without its token to an
+// organization admin, who may not revoke it: with the token, the admin
+// could answer it on the invitation page. Owners and platform
+// administrators see every token.
+func TestListWithholdsTokensTheCallerMayNotHandle(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		w := newWorld(t, databaseURL)
+		readerToken := invite(t, w.srv, w.org, orgRole(w.org, orgd.RoleReader), "new-reader@acme.test")[0]
+		ownerToken := invite(t, w.srv, w.org, orgRole(w.org, orgd.RoleOwner), "new-owner@acme.test")[0]
+		for _, c := range []struct {
+			name       string
+			key        string
+			ownerToken string
+		}{
+			{"organization admin", w.admin.Key, ""},
+			{"owner", w.owner.Key, ownerToken},
+			{"platform administrator", w.pa.Key, ownerToken},
+		} {
+			got := map[string]string{}
+			for _, inv := range listInvitations(t, w.srv, c.key, w.org.ID) {
+				got[inv.Email] = inv.Token
+			}
+			want := map[string]string{"new-reader@acme.test": readerToken, "new-owner@acme.test": c.ownerToken}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s lists tokens (-want +got):\n%s", c.name, diff)
 			}
 		}
 	})
