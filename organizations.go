@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -26,7 +25,7 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
 func checkOrgName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
-	if n < minOrgName || n > maxOrgName || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	if n < minOrgName || n > maxOrgName || !PlainText(name) {
 		return "", FieldError(CodeOrgInvalidName, "name", "Name must be between 2 and 30 characters.")
 	}
 	return name, nil
@@ -283,8 +282,8 @@ func applyOrganizationUpdate(org *Organization, u OrganizationUpdate, need func(
 	}
 	if u.Description != nil {
 		d := strings.TrimSpace(*u.Description)
-		if utf8.RuneCountInString(d) > 1000 || !utf8.ValidString(d) {
-			return FieldError(CodeInvalidData, "description", "The description must be at most 1000 characters.")
+		if utf8.RuneCountInString(d) > 1000 || !multilineText(d) {
+			return FieldError(CodeInvalidData, "description", "The description must be at most 1000 characters, without control characters other than line breaks and tabs.")
 		}
 		org.Description = d
 	}

@@ -2,6 +2,7 @@ package orgd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -110,6 +111,11 @@ func wrapFault(op string, err error) error {
 	}
 	if e := AsError(err); e.Kind != KindInternal {
 		return e
+	}
+	if errors.Is(err, ErrUnstorableText) {
+		e := *errUnstorableText
+		e.Err = err
+		return &e
 	}
 	return Internal(op, err)
 }

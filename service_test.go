@@ -588,3 +588,29 @@ func TestLargeBatchWritesEverything(t *testing.T) {
 		}
 	})
 }
+
+// Text PostgreSQL cannot hold that reaches the store (the HTTP surfaces
+// refuse it before) is invalid input, not an internal error; SQLite looks
+// it up like any other text.
+func TestUnstorableTextIsInvalidInput(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		want := orgd.KindNotFound
+		if f.store.Engine() == store.Postgres {
+			want = orgd.KindInvalid
+		}
+		for _, ref := range []string{"a\x00b", "a\xffb"} {
+			_, err := f.svc.GetOrganization(f.ctx, f.owner, ref)
+			if got := orgd.ErrorKind(err); got != want {
+				t.Errorf("organization %q: %v (kind %v), want kind %v", ref, err, got, want)
+			}
+		}
+		// A write: the store names the refusal whatever the statement.
+		err := f.store.WriteTx(f.ctx, func(tx orgd.Tx) error {
+			return tx.InsertUser(f.ctx, &orgd.User{ID: "u\x00", Email: "nul@x.test", EmailNorm: "nul@x.test", CreatedAt: f.clock.Now()})
+		})
+		if f.store.Engine() == store.Postgres && !errors.Is(err, orgd.ErrUnstorableText) {
+			t.Errorf("a NUL in an id: %v, want ErrUnstorableText", err)
+		}
+	})
+}

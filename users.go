@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -78,7 +77,7 @@ func (s *Service) FindUser(ctx context.Context, p *Principal, ref string) (*User
 // cleanUserName trims a user's name and reports whether it is acceptable.
 func cleanUserName(name string) (string, bool) {
 	name = strings.TrimSpace(name)
-	ok := utf8.RuneCountInString(name) <= maxUserName && utf8.ValidString(name) && strings.IndexFunc(name, unicode.IsControl) < 0
+	ok := utf8.RuneCountInString(name) <= maxUserName && PlainText(name)
 	return name, ok
 }
 
@@ -135,8 +134,8 @@ type NewAPIKey struct {
 // Errors: user.not_found.
 func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name string, expiresAt time.Time) (*NewAPIKey, error) {
 	name = strings.TrimSpace(name)
-	if utf8.RuneCountInString(name) > maxUserName {
-		return nil, FieldError(CodeInvalidData, "name", "The key name must be at most %d characters.", maxUserName)
+	if utf8.RuneCountInString(name) > maxUserName || !PlainText(name) {
+		return nil, FieldError(CodeInvalidData, "name", "The key name must be at most %d characters, without line breaks or control characters.", maxUserName)
 	}
 	now := s.clock()
 	if !expiresAt.IsZero() && !expiresAt.After(now) {

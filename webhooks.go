@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -94,7 +93,7 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, p *Principal, orgRe
 		return nil, err
 	}
 	desc := strings.TrimSpace(req.Description)
-	if utf8.RuneCountInString(desc) > maxWebhookDescription || !utf8.ValidString(desc) || strings.IndexFunc(desc, unicode.IsControl) >= 0 {
+	if utf8.RuneCountInString(desc) > maxWebhookDescription || !PlainText(desc) {
 		return nil, FieldError(CodeInvalidData, "description", "The description must be at most %d characters, without line breaks or control characters.", maxWebhookDescription)
 	}
 	secret := newWebhookSecret()

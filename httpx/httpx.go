@@ -62,7 +62,32 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64,
 	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeInvalidData, Field: "body", Message: "The request body holds more than one JSON value."}
 	}
+	if holdsNUL(body) {
+		return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeInvalidData, Field: "body", Message: `The request body holds a NUL character (\u0000), which no field accepts.`}
+	}
 	return nil
+}
+
+// holdsNUL reports whether a valid JSON text has a string with the escape
+// \u0000 (JSON has no other way to write a NUL): an escape is a \u0000
+// after an even number of backslashes.
+func holdsNUL(body []byte) bool {
+	escape := []byte(`\u0000`)
+	for i := 0; ; {
+		j := bytes.Index(body[i:], escape)
+		if j < 0 {
+			return false
+		}
+		j += i
+		n := 0
+		for k := j - 1; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // ReadBody reads a request body of at most maxBytes; a larger one is

@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -37,5 +38,28 @@ func TestWriteJSONSendsItsLength(t *testing.T) {
 	var got map[string]string
 	if err := json.Unmarshal(body, &got); err != nil || got["text"] != big["text"] || !strings.HasSuffix(string(body), "}\n") {
 		t.Errorf("body does not decode to what was written, or lacks its final newline: %v", err)
+	}
+}
+
+// DecodeJSON refuses a body with a NUL in any string, and only such a
+// body: an escaped backslash before u0000 is text, not an escape.
+func TestDecodeJSONRefusesNUL(t *testing.T) {
+	for _, body := range []string{
+		`{"a":"\u0000"}`, `{"a":"x\u0000y"}`, `{"\u0000":1}`, `["\\\u0000"]`,
+		`{"a":"\\u0000"}`, `{"a":"\\\\u0000"}`, `{"a":"\u00000"}`, `{"a":"\u0001"}`, `{"a":"plain"}`, `"\\"`,
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		want := strings.Contains(fmt.Sprint(v), "\x00")
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		err := httpx.DecodeJSON(httptest.NewRecorder(), r, new(any), 1<<20, false)
+		if got := err != nil; got != want {
+			t.Errorf("%s: error %v, want one: %v", body, err, want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "NUL") {
+			t.Errorf("%s: error %v does not name the NUL", body, err)
+		}
 	}
 }

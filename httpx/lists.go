@@ -145,3 +145,31 @@ func SetNextPage(w http.ResponseWriter, r *http.Request, cursor string) {
 	w.Header().Set("Link", "<"+next.String()+`>; rel="next"`)
 	w.Header().Set("X-Next-Cursor", cursor)
 }
+
+// CheckText refuses a request whose path or query holds text that no
+// field, id or filter accepts: a control character or invalid UTF-8 (see
+// orgd.PlainText). Every engine then answers such a request alike, before
+// anything is looked up.
+func CheckText(r *http.Request, style QueryStyle) error {
+	bad := func(field, format string, args ...any) error {
+		e := orgd.FieldError(orgd.CodeInvalidData, field, format, args...)
+		if style.PydanticTypes {
+			e.Code = "value_error"
+		}
+		return e
+	}
+	if !orgd.PlainText(r.URL.Path) {
+		return bad("path", "The request's path holds a control character or invalid UTF-8.")
+	}
+	for name, values := range r.URL.Query() {
+		if !orgd.PlainText(name) {
+			return bad("query", "A query parameter's name holds a control character or invalid UTF-8.")
+		}
+		for _, v := range values {
+			if !orgd.PlainText(v) {
+				return bad(style.FieldPrefix+name, "%s holds a control character or invalid UTF-8.", name)
+			}
+		}
+	}
+	return nil
+}

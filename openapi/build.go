@@ -82,14 +82,14 @@ var elasticSurface = &surface{
 		"provider) expect it. Errors are a BasicFailedReply with the x-cloud-error-codes header. See docs/elastic-compatibility.md."},
 	security: []map[string][]string{{"apiKey": {}}, {"bearer": {}}},
 	commonErrors: func(r route, op operation) codes {
-		c := codes{429: {orgd.CodeTooManyFailures}, 500: {orgd.CodeInternal}}
+		// A path or query with text no id or filter takes (httpx.CheckText).
+		c := codes{400: {orgd.CodeInvalidData}, 429: {orgd.CodeTooManyFailures}, 500: {orgd.CodeInternal}}
 		idempotencyErrors(r, c)
 		if u := r.unauthenticated; u != nil {
 			c.add(httpx.Status(u), u.Code)
 			c.add(http.StatusForbidden, signInRefusals...)
 		}
 		if op.body != nil {
-			c.add(http.StatusBadRequest, orgd.CodeInvalidData)
 			c.add(http.StatusRequestEntityTooLarge, orgd.CodeBodyTooLarge)
 		}
 		return c
@@ -113,7 +113,8 @@ var slugSurface = &surface{
 		"Errors are the canonical envelope. See docs/slug-api.md."},
 	security: []map[string][]string{{"bearer": {}}, {"xApiKey": {}}, {"apiKey": {}}},
 	commonErrors: func(r route, op operation) codes {
-		c := codes{500: {orgd.CodeInternal}}
+		// A path or query with text no id or filter takes (httpx.CheckText).
+		c := codes{422: {"value_error"}, 500: {orgd.CodeInternal}}
 		idempotencyErrors(r, c)
 		if !r.public {
 			c.add(http.StatusUnauthorized, orgd.CodeUnauthorized)

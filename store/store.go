@@ -226,7 +226,7 @@ func (s *Store) ReadTx(ctx context.Context, fn func(orgd.Tx) error) error {
 	if a := ambientFrom(ctx); a != nil {
 		return a.savepoint(ctx, fn)
 	}
-	return fn(&tx{q: s.read, d: s.dialect})
+	return s.answer(fn(&tx{q: s.read, d: s.dialect}))
 }
 
 const maxAttempts = 4
@@ -239,9 +239,9 @@ func (s *Store) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
 	if a := ambientFrom(ctx); a != nil {
 		return a.savepoint(ctx, fn)
 	}
-	return s.retry(ctx, func() error {
+	return s.answer(s.retry(ctx, func() error {
 		return s.inTx(ctx, func(jt JobTx) error { return fn(s.txOn(jt)) })
-	})
+	}))
 }
 
 // WriteOne implements orgd.Store.WriteOne. A transient failure runs fn
@@ -250,9 +250,9 @@ func (s *Store) WriteOne(ctx context.Context, fn func(orgd.Tx) error) error {
 	if a := ambientFrom(ctx); a != nil {
 		return a.savepoint(ctx, fn)
 	}
-	return s.retry(ctx, func() error {
+	return s.answer(s.retry(ctx, func() error {
 		return fn(&tx{q: &oneStatement{db: s.write}, d: s.dialect})
-	})
+	}))
 }
 
 // oneStatement runs the one statement of a WriteOne on the write pool.
@@ -288,7 +288,7 @@ func (s *Store) Atomic(ctx context.Context, fn func(context.Context, orgd.Tx) er
 	if ambientFrom(ctx) != nil {
 		return errors.New("store: Atomic within Atomic")
 	}
-	return s.retry(ctx, func() error {
+	return s.answer(s.retry(ctx, func() error {
 		return s.inTx(ctx, func(jt JobTx) error {
 			a := &ambient{tx: s.txOn(jt)}
 			err := fn(context.WithValue(ctx, ambientKey{}, a), a.tx)
@@ -299,7 +299,16 @@ func (s *Store) Atomic(ctx context.Context, fn func(context.Context, orgd.Tx) er
 			}
 			return err
 		})
-	})
+	}))
+}
+
+// answer marks an error of the database that refused text it cannot hold
+// as orgd.ErrUnstorableText, whatever statement met it.
+func (s *Store) answer(err error) error {
+	if err != nil && s.dialect.unstorable != nil && s.dialect.unstorable(err) {
+		return fmt.Errorf("%w: %w", orgd.ErrUnstorableText, err)
+	}
+	return err
 }
 
 // retry runs once until it succeeds, fails for a reason that is not
@@ -436,6 +445,9 @@ type dialect struct {
 	writingWith bool
 	unique      func(error) bool
 	transient   func(error) bool
+	// unstorable: the database refused text it cannot hold (nil where
+	// every string is stored as given).
+	unstorable func(error) bool
 }
 
 var postgresDialect = dialect{
@@ -450,6 +462,12 @@ var postgresDialect = dialect{
 	transient: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	},
+	unstorable: func(err error) bool {
+		// character_not_in_repertoire (a NUL, invalid UTF-8),
+		// untranslatable_character.
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05")
 	},
 }
 

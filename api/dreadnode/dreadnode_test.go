@@ -470,6 +470,44 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 	})
 }
 
+// TestTextNoFieldTakes: a NUL, another control character or invalid UTF-8
+// in a path, a filter or a one-line field is refused alike on every engine
+// (PostgreSQL cannot store the first and the last), and nothing changes;
+// a description keeps its line breaks.
+func TestTextNoFieldTakes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		for _, tc := range []struct {
+			name, method, path string
+			body               any
+			code               string
+			loc                []any
+		}{
+			{"NUL in the organization", "GET", "/api/v1/org/a%00b", nil, "value_error", []any{"path"}},
+			{"invalid UTF-8 in a member", "PUT", "/api/v1/org/acme/members/a%ffb", map[string]any{"role": "reader"}, "value_error", []any{"path"}},
+			{"NUL in a filter", "GET", "/api/v1/org/acme/members?email=a%00@b.c", nil, "value_error", []any{"query", "email"}},
+			{"invalid UTF-8 in a filter", "GET", "/api/v1/org/acme/invitations?inviter=%ff", nil, "value_error", []any{"query", "inviter"}},
+			{"NUL in an audit cursor", "GET", "/api/v1/org/acme/audit-log?before=%00", nil, "value_error", []any{"query", "before"}},
+			{"NUL in the description", "PATCH", "/api/v1/org/acme", map[string]any{"description": "x\x00y"}, "json_invalid", []any{"body"}},
+			{"a bell in the description", "PATCH", "/api/v1/org/acme", map[string]any{"description": "x\ay"}, orgd.CodeInvalidData, []any{"body", "description"}},
+			{"a line break in a key name", "POST", "/api/v1/user/api-keys", map[string]any{"name": "k\nx"}, orgd.CodeInvalidData, []any{"body", "name"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := snapshot(t, w.srv, w.org, w.owner.User.ID)
+				r := w.srv.Slug(tc.method, tc.path, w.owner.Key, tc.body)
+				wantError(t, r, 422, tc.code, tc.loc...)
+				if after := snapshot(t, w.srv, w.org, w.owner.User.ID); after != before {
+					t.Errorf("a refused request changed state:\n%s\nthen\n%s", before, after)
+				}
+			})
+		}
+		r := w.srv.Slug("PATCH", "/api/v1/org/acme", w.owner.Key, map[string]any{"description": "line one\nline two\ttabbed"})
+		if r.Status != 200 {
+			t.Fatalf("a description with line breaks: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
 // snapshot is everything a refused request must leave as it was: the
 // organization, its members, invitations and webhook endpoints, and the API
 // keys of user.

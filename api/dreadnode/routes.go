@@ -113,6 +113,9 @@ func (a *API) handler(rt Route) http.Handler {
 			}
 			r = r.WithContext(httpx.WithPrincipal(r.Context(), p))
 		}
+		if err := httpx.CheckText(r, httpx.SlugQuery); err != nil {
+			return err
+		}
 		return run(w, r)
 	})
 }

@@ -167,6 +167,9 @@ func (a *API) handler(rt Route) http.Handler {
 			}
 			return err
 		}
+		if err := httpx.CheckText(r, httpx.ElasticQuery); err != nil {
+			return err
+		}
 		ctx := orgd.WithOrigin(httpx.WithPrincipal(r.Context(), p), orgd.Origin{Surface: "elastic", RequestID: httpx.RequestID(r.Context())})
 		return run(w, r.WithContext(ctx))
 	})

@@ -122,6 +122,14 @@ func TestWireBadBodies(t *testing.T) {
 			{"a number for a platform role", "POST", roles, `{"platform":[{"role_id":1}]}`, orgd.CodeInvalidData, "platform.role_id must be a string"},
 			{"no body to remove role assignments", "DELETE", roles, ``, orgd.CodeInvalidData, "body is required"},
 			{"force that is not a boolean", "DELETE", org + "/members/" + w.reader.User.ID + "?force=maybe", ``, orgd.CodeInvalidData, "force must be true or false"},
+			// Text no field takes: PostgreSQL refuses a NUL or invalid UTF-8,
+			// so every engine refuses it before anything is looked up.
+			{"a NUL in the body", "PUT", org, `{"name":"a\u0000b"}`, orgd.CodeInvalidData, "NUL"},
+			{"a NUL in a body id", "POST", roles, `{"organization":[{"role_id":"organization-admin","organization_id":"a\u0000"}]}`, orgd.CodeInvalidData, "NUL"},
+			{"a NUL in the path", "GET", "/api/v1/organizations/a%00b", ``, orgd.CodeInvalidData, "path"},
+			{"invalid UTF-8 in the path", "GET", "/api/v1/organizations/a%ffb/members", ``, orgd.CodeInvalidData, "path"},
+			{"invalid UTF-8 in a user id", "POST", "/api/v1/users/a%ffb/role_assignments", `{}`, orgd.CodeInvalidData, "path"},
+			{"a NUL in a filter", "GET", invitations + "?email=a%00@b.c", ``, orgd.CodeInvalidData, "email holds"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
