@@ -59,6 +59,17 @@ func ParseDuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
+// ParseLifetime reads the lifetime of something that must expire after it is
+// made, such as an API key: a duration as ParseDuration reads it, longer than
+// zero.
+func ParseLifetime(s string) (time.Duration, error) {
+	d, err := ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = errors.New("the lifetime must be positive")
+	}
+	return d, err
+}
+
 // FormatDuration writes d in the largest whole units ParseDuration reads back,
 // such as "3d" or "1d12h".
 func FormatDuration(d time.Duration) string {

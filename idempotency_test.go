@@ -3,7 +3,6 @@ package orgd_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/internal/testdb"
@@ -15,7 +14,7 @@ import (
 func (f *fixture) keyRun(p *orgd.Principal, runs *int, keep bool) orgd.Run {
 	return func(ctx context.Context) ([]byte, bool) {
 		*runs++
-		k, err := f.svc.CreateAPIKey(ctx, p, p.User.ID, "ci", time.Time{})
+		k, err := f.svc.CreateAPIKey(ctx, p, p.User.ID, "ci", "")
 		if err != nil {
 			f.t.Error(err)
 			return nil, false

@@ -50,7 +50,7 @@ func TestKeyCache(t *testing.T) {
 		there := f.secondInstance(time.Minute)
 		uncached := f.secondInstance(0)
 
-		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
+		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", ""))
 		for _, svc := range []*orgd.Service{here, there, uncached} {
 			if p := authenticates(t, svc, key.Secret); p.User.ID != f.owner.User.ID || p.PlatformAdmin() {
 				t.Fatalf("the key is user %s (platform admin %v), want %s", p.User.ID, p.PlatformAdmin(), f.owner.User.ID)
@@ -88,7 +88,7 @@ func TestKeyCache(t *testing.T) {
 func TestKeyCacheAfterIdempotentRevoke(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url, func(l *orgd.Limits) { l.KeyCacheTTL = time.Hour })
-		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
+		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", ""))
 		// Its first use is recorded now, so that the look-up within the
 		// request below writes nothing (it would wait for the request).
 		authenticates(t, f.svc, key.Secret)

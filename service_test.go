@@ -427,11 +427,11 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		issued := must(f.invite(f.owner, "a@x.test", "b@x.test"))
-		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", time.Time{}))
+		key := must(f.svc.CreateAPIKey(f.ctx, orgd.SystemPrincipal, f.owner.User.ID, "ci", ""))
 		hook := must(f.svc.CreateWebhookEndpoint(f.ctx, f.owner, f.org.ID, orgd.WebhookEndpointRequest{URL: "https://hooks.example.com/orgd"}))
 		// A stored answer holds a key too.
 		answer, _, err := f.svc.Idempotent(f.ctx, f.owner, "k", "fp", func(ctx context.Context) ([]byte, bool) {
-			k := must(f.svc.CreateAPIKey(ctx, f.owner, f.owner.User.ID, "retried", time.Time{}))
+			k := must(f.svc.CreateAPIKey(ctx, f.owner, f.owner.User.ID, "retried", ""))
 			return []byte(k.Secret), true
 		})
 		if err != nil {

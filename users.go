@@ -130,21 +130,28 @@ type NewAPIKey struct {
 }
 
 // CreateAPIKey creates an API key for a user. Users may create their own
-// keys; platform administrators any user's. expiresAt may be zero.
-// Errors: user.not_found.
-func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name string, expiresAt time.Time) (*NewAPIKey, error) {
+// keys; platform administrators any user's. expiresIn is the key's lifetime
+// as ParseLifetime reads it, counted from the service's clock; "" for a key
+// that does not expire.
+// Errors: root.invalid_data (a name too long; a lifetime that is not a
+// duration or not positive, field expires_in), user.not_found.
+func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name, expiresIn string) (*NewAPIKey, error) {
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > maxUserName || !PlainText(name) {
 		return nil, FieldError(CodeInvalidData, "name", "The key name must be at most %d characters, without line breaks or control characters.", maxUserName)
 	}
-	now := s.clock()
-	if !expiresAt.IsZero() && !expiresAt.After(now) {
-		return nil, FieldError(CodeInvalidData, "expires_at", "The expiry must be in the future.")
+	var lifetime time.Duration
+	if expiresIn != "" {
+		var err error
+		if lifetime, err = ParseLifetime(expiresIn); err != nil {
+			return nil, FieldError(CodeInvalidData, "expires_in", "The expiry is not valid: %v.", err)
+		}
 	}
+	now := s.clock()
 	secret := newSecret(APIKeyPrefix)
 	k := &APIKey{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Prefix: secret[:apiKeyVisible], Hash: HashSecret(secret), CreatedAt: now}
-	if !expiresAt.IsZero() {
-		k.ExpiresAt = expiresAt.UTC().Truncate(time.Microsecond)
+	if lifetime > 0 {
+		k.ExpiresAt = now.Add(lifetime)
 	}
 	err := s.write(ctx, "create api key", func(tx Tx) error {
 		u, err := findUser(ctx, tx, userRef)

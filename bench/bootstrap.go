@@ -255,7 +255,7 @@ func (b *bootstrapper) accounts(ctx context.Context, prefix string, n int) ([]ac
 	}
 	out := make([]account, n)
 	err = b.parallel(ctx, n, func(i int) error {
-		k, err := b.svc.CreateAPIKey(ctx, orgd.SystemPrincipal, users[i].ID, "bench", time.Time{})
+		k, err := b.svc.CreateAPIKey(ctx, orgd.SystemPrincipal, users[i].ID, "bench", "")
 		if err != nil {
 			return err
 		}

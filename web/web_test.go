@@ -52,7 +52,7 @@ func namedMember(t *testing.T, srv *apitest.Server, org *orgd.Organization, name
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := srv.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", time.Time{})
+	k, err := srv.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -613,7 +613,7 @@ func TestPermissions(t *testing.T) {
 		platform := srv.User("root@orgd.test", true)
 		outsider := srv.User("outsider@else.test", false)
 		freshKey := func(u *orgd.User) string {
-			k, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, u.ID, "cell", time.Time{})
+			k, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, u.ID, "cell", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -655,7 +655,7 @@ func TestPermissions(t *testing.T) {
 					t.Fatal(err)
 				}
 				srv.Clock.Advance(61 * time.Second) // past the resend cooldown
-				targetKey, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, target.User.ID, "target", time.Time{})
+				targetKey, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, target.User.ID, "target", "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -70,15 +70,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if p.User == nil {
 		return errAuthentication
 	}
-	var expires time.Time
-	if expiresIn != "" {
-		d, err := orgd.ParseDuration(expiresIn)
-		if err != nil {
-			return invalid("body.expires_in", "duration_type", "expires_in is not valid: "+err.Error())
-		}
-		expires = a.now().Add(d)
-	}
-	k, err := a.svc.CreateAPIKey(r.Context(), p, p.User.ID, name, expires)
+	k, err := a.svc.CreateAPIKey(r.Context(), p, p.User.ID, name, expiresIn)
 	if err != nil {
 		return err
 	}

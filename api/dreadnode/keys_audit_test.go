@@ -1,6 +1,7 @@
 package dreadnode_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,46 @@ func TestElasticAPIKeys(t *testing.T) {
 		w.srv.Elastic("GET", "/api/v1/users/auth/keys", w.admin.Key, nil).Want(t, 200).JSON(t, &list)
 		if len(list.Keys) != 1 {
 			t.Errorf("after deleting two keys: %+v", list)
+		}
+	})
+}
+
+// TestAPIKeyExpiryIsLater checks that both surfaces refuse a key that would
+// expire as it is made, whatever the sub-microsecond part of the clock, and
+// count a lifetime from the creation.
+func TestAPIKeyExpiryIsLater(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		// Half a microsecond past a whole one: finer than the store keeps.
+		w.srv.Clock.Advance(time.Duration(1500 - w.srv.Clock.Now().Nanosecond()%1000))
+
+		wantError(t, w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"name": "k", "expires_in": "0s"}),
+			422, orgd.CodeInvalidData, "body", "expires_in")
+		wantError(t, w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"name": "k", "expires_in": "soon"}),
+			422, orgd.CodeInvalidData, "body", "expires_in")
+		for _, expiration := range []string{"0s", "0d", "soon"} {
+			r := w.srv.Elastic("POST", "/api/v1/users/auth/keys", w.reader.Key, map[string]any{"description": "k", "expiration": expiration}).Want(t, 400)
+			var e struct {
+				Errors []struct {
+					Code   string   `json:"code"`
+					Fields []string `json:"fields"`
+				} `json:"errors"`
+			}
+			r.JSON(t, &e)
+			if len(e.Errors) != 1 || e.Errors[0].Code != orgd.CodeKeyInvalid || !slices.Equal(e.Errors[0].Fields, []string{"expiration"}) {
+				t.Errorf("expiration %q: %s", expiration, r.Body)
+			}
+		}
+
+		var k dreadnode.APIKey
+		w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"name": "k", "expires_in": "1s"}).Want(t, 200).JSON(t, &k)
+		if k.ExpiresAt == nil {
+			t.Fatalf("created %+v", k)
+		}
+		created, _ := time.Parse(time.RFC3339Nano, k.CreatedAt)
+		expires, _ := time.Parse(time.RFC3339Nano, *k.ExpiresAt)
+		if got := expires.Sub(created); got != time.Second {
+			t.Errorf("a key of 1s expires %v after its creation (%s, %s)", got, k.CreatedAt, *k.ExpiresAt)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package elastic
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/httpx"
@@ -92,18 +91,18 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if req.RoleAssignments != nil && !rolesIn(req.RoleAssignments).IsZero() {
 		return invalidKeyInput("role_assignments", "orgd's API keys act with their user's roles; role_assignments are not supported.")
 	}
-	var expires time.Time
-	if req.Expiration != nil && *req.Expiration != "" {
-		d, err := orgd.ParseDuration(*req.Expiration)
-		if err != nil {
-			return invalidKeyInput("expiration", "expiration is not valid: "+err.Error()+".")
-		}
-		expires = a.now().Add(d)
+	var expiresIn string
+	if req.Expiration != nil {
+		expiresIn = *req.Expiration
 	}
-	k, err := a.svc.CreateAPIKey(r.Context(), p, p.User.ID, *req.Description, expires)
+	k, err := a.svc.CreateAPIKey(r.Context(), p, p.User.ID, *req.Description, expiresIn)
 	if err != nil {
 		if e := orgd.AsError(err); e.Kind == orgd.KindInvalid {
-			return invalidKeyInput(e.Field, e.Message)
+			field := e.Field
+			if field == "expires_in" {
+				field = "expiration"
+			}
+			return invalidKeyInput(field, e.Message)
 		}
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -214,20 +213,14 @@ type keyJSON struct {
 func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
 	email := fs.String("email", "", "email address or id of the key's user (required)")
 	name := fs.String("name", "", "a name to recognise the key by")
-	var lifetime time.Duration
-	fs.Func("expires-in", `lifetime such as "90d" (default: no expiry)`, func(v string) (err error) {
-		lifetime, err = orgd.ParseDuration(v)
-		if err == nil && lifetime <= 0 {
-			err = errors.New("the lifetime must be positive")
-		}
+	var lifetime string
+	fs.Func("expires-in", `lifetime such as "90d" (default: no expiry)`, func(v string) error {
+		_, err := orgd.ParseLifetime(v) // refused before the database is opened
+		lifetime = v
 		return err
 	})
 	return func(a *adminRun) error {
-		var expires time.Time
-		if lifetime > 0 {
-			expires = time.Now().Add(lifetime)
-		}
-		k, err := a.svc.CreateAPIKey(a.ctx, orgd.SystemPrincipal, *email, *name, expires)
+		k, err := a.svc.CreateAPIKey(a.ctx, orgd.SystemPrincipal, *email, *name, lifetime)
 		if err != nil {
 			return err
 		}

@@ -277,7 +277,7 @@ func (s *Server) NewCaller(email string, platformAdmin bool) (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", time.Time{})
+	k, err := s.Svc.CreateAPIKey(ctx, orgd.SystemPrincipal, u.ID, "test", "")
 	if err != nil {
 		return nil, err
 	}
