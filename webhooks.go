@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -207,7 +208,8 @@ func newWebhookSecret() string {
 func webhookSealContext(id string) string { return "webhook_endpoint:" + id }
 
 // CheckWebhookURL returns the URL an endpoint may be registered with: an
-// absolute http or https URL without credentials or fragment. Unless
+// absolute http or https URL without credentials or fragment, whose port,
+// if it names one, is from 1 to 65535. Unless
 // allowPrivate, a host that names this machine or a private network by
 // itself (localhost, a loopback, private, link-local or otherwise
 // non-public address) is refused; names that resolve to such addresses are
@@ -232,6 +234,8 @@ func CheckWebhookURL(raw string, allowPrivate bool) (string, error) {
 		return bad("must start with http:// or https://")
 	case u.Host == "" || u.Hostname() == "":
 		return bad("must name a host")
+	case !validPort(u.Port()):
+		return bad("must have a port from 1 to 65535, or none")
 	case u.User != nil:
 		return bad("must not carry a user name or password; authenticate the requests by their signature")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
@@ -247,6 +251,16 @@ func CheckWebhookURL(raw string, allowPrivate bool) (string, error) {
 		}
 	}
 	return u.String(), nil
+}
+
+// validPort reports whether port, as url.URL.Port gives it, is none or one a
+// connection can be made to.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
 }
 
 // nonPublic lists the ranges, beyond those netip classifies, that a webhook

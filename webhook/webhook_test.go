@@ -527,6 +527,10 @@ func TestRegistration(t *testing.T) {
 			{map[string]any{"url": "ftp://hooks.example.com/x"}, orgd.CodeWebhookURL, "url"},
 			{map[string]any{"url": "https://user:pw@hooks.example.com/x"}, orgd.CodeWebhookURL, "url"},
 			{map[string]any{"url": "https://hooks.example.com/x#frag"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://hooks.example.com:99999/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://hooks.example.com:65536/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://hooks.example.com:0/x"}, orgd.CodeWebhookURL, "url"},
+			{map[string]any{"url": "https://hooks.example.com:https/x"}, orgd.CodeWebhookURL, "url"},
 			{map[string]any{"url": "http://127.0.0.1:8080/x"}, orgd.CodeWebhookURL, "url"},
 			{map[string]any{"url": "http://localhost/x"}, orgd.CodeWebhookURL, "url"},
 			{map[string]any{"url": "http://api.localhost/x"}, orgd.CodeWebhookURL, "url"},
@@ -552,9 +556,9 @@ func TestRegistration(t *testing.T) {
 		}
 
 		var e dreadnode.WebhookEndpoint
-		w.srv.Slug("POST", path, w.admin.Key, map[string]any{"url": "https://Hooks.Example.com/orgd?k=v",
+		w.srv.Slug("POST", path, w.admin.Key, map[string]any{"url": "https://Hooks.Example.com:8443/orgd?k=v",
 			"events": []string{"member.added", "invitation.accepted", "member.added"}}).Want(t, 200).JSON(t, &e)
-		if e.URL != "https://Hooks.Example.com/orgd?k=v" || !slices.Equal(e.Events, []string{"member.added", "invitation.accepted"}) ||
+		if e.URL != "https://Hooks.Example.com:8443/orgd?k=v" || !slices.Equal(e.Events, []string{"member.added", "invitation.accepted"}) ||
 			e.OrgID != w.org.ID || e.LastStatus != nil || e.LastAttemptAt != nil || e.Description != nil {
 			t.Errorf("created %+v", e)
 		}
