@@ -86,38 +86,51 @@ func (l *listQuery) page(defaultLimit int) orgd.Page {
 	return p
 }
 
+// csvParam reads a parameter of comma-separated values, each one of allowed:
+// nil when the parameter is absent or empty. A value that names none (only
+// commas and spaces, most likely a client's bug) or one outside allowed
+// fails with message.
+func csvParam[T ~string](l *listQuery, name string, allowed []T, message string) []T {
+	v := l.q.Get(name)
+	if v == "" {
+		return nil
+	}
+	var out []T
+	for _, s := range SplitCSV(v) {
+		if !slices.Contains(allowed, T(s)) {
+			out = nil
+			break
+		}
+		out = append(out, T(s))
+	}
+	if out == nil {
+		l.fail(name, "enum", "%s", message)
+	}
+	return out
+}
+
 // InvitationStates are the values of the status filter, and "all".
 var InvitationStates = []string{"pending", "expired", "accepted", "declined", "revoked", "all"}
 
 // InvitationQuery reads the filters and paging of an invitation list:
-// status (comma-separated states, or all; default defaultStates),
-// email_status, email, role, inviter (id or address), created_after,
-// created_before (RFC 3339), limit (default defaultLimit, 0 meaning every
-// invitation) and cursor.
+// status (comma-separated states, or all; default defaultStates when absent
+// or empty, refused when it names none), email_status, email, role, inviter
+// (id or address), created_after, created_before (RFC 3339), limit (default
+// defaultLimit, 0 meaning every invitation) and cursor.
 func InvitationQuery(r *http.Request, style QueryStyle, defaultStates []orgd.InvitationState, defaultLimit int) (orgd.InvitationFilter, orgd.Page, error) {
 	l := &listQuery{q: r.URL.Query(), style: style}
 	f := orgd.InvitationFilter{States: defaultStates}
-	if v := l.q.Get("status"); v != "" {
+	if states := csvParam(l, "status", InvitationStates,
+		"status must be one or more of pending, expired, accepted, declined, revoked, separated by commas, or all."); states != nil {
 		f.States = nil
-		for _, s := range SplitCSV(v) {
-			if !slices.Contains(InvitationStates, s) {
-				l.fail("status", "enum", "status must be one or more of pending, expired, accepted, declined, revoked, separated by commas, or all.")
-				break
+		if !slices.Contains(states, "all") {
+			for _, s := range states {
+				f.States = append(f.States, orgd.InvitationState(s))
 			}
-			if s == "all" {
-				f.States = nil
-				break
-			}
-			f.States = append(f.States, orgd.InvitationState(s))
 		}
 	}
-	for _, s := range SplitCSV(l.q.Get("email_status")) {
-		if !slices.Contains(orgd.EmailStatuses, orgd.EmailStatus(s)) {
-			l.fail("email_status", "enum", "email_status must be one or more of not_requested, queued, sent, failed, logged, separated by commas.")
-			break
-		}
-		f.EmailStatuses = append(f.EmailStatuses, orgd.EmailStatus(s))
-	}
+	f.EmailStatuses = csvParam(l, "email_status", orgd.EmailStatuses,
+		"email_status must be one or more of not_requested, queued, sent, failed, logged, separated by commas.")
 	f.Email, f.Role, f.Inviter = l.email("email"), l.role("role"), l.q.Get("inviter")
 	f.CreatedAfter, f.CreatedBefore = l.time("created_after"), l.time("created_before")
 	page := l.page(defaultLimit)

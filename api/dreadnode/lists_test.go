@@ -104,6 +104,9 @@ func TestListPagesAndFilters(t *testing.T) {
 			{"cursor=bogus", orgd.CodeInvalidData, "cursor"},
 			{"role=admin", "enum", "role"},
 			{"created_after=yesterday", "datetime_type", "created_after"},
+			{"status=,", "enum", "status"},
+			{"status=%20", "enum", "status"},
+			{"email_status=,", "enum", "email_status"},
 		} {
 			wantError(t, w.srv.Slug("GET", "/api/v1/org/acme/invitations?"+bad.query, w.admin.Key, nil), 422, bad.typ, "query", bad.loc)
 		}
@@ -164,6 +167,10 @@ func TestElasticListsPageOnlyWhenAsked(t *testing.T) {
 		r = w.srv.Elastic("GET", "/api/v1/organizations/"+w.org.ID+"/members?limit=0", w.admin.Key, nil).Want(t, 400)
 		if !strings.Contains(string(r.Body), `"fields":["limit"]`) {
 			t.Errorf("bad limit: %s", r.Body)
+		}
+		r = w.srv.Elastic("GET", "/api/v1/organizations/"+w.org.ID+"/invitations?status=,", w.admin.Key, nil).Want(t, 400)
+		if !strings.Contains(string(r.Body), `"fields":["status"]`) || r.Header.Get("x-cloud-error-codes") != orgd.CodeInvalidData {
+			t.Errorf("blank status: %s", r.Body)
 		}
 	})
 }
