@@ -127,7 +127,9 @@ const maxAuditPage = 500
 // ListAuditEvents returns an organization's audit log, newest first, to its
 // owners and admins and to platform administrators; with no organization,
 // the whole log to platform administrators.
-// Errors: organization.not_found, organization.invalid_access.
+// Errors: organization.not_found, organization.invalid_access,
+// root.invalid_data (a bad limit, or a before that is no event of the log
+// read: another organization's event is no event of this one's).
 func (s *Service) ListAuditEvents(ctx context.Context, p *Principal, orgRef string, q AuditQuery) ([]*AuditEvent, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50

@@ -160,7 +160,7 @@ type Tx interface {
 	// server-wide ones, oldest first.
 	InsertAuditEvents(ctx context.Context, evs []*AuditEvent, endpoints bool) ([]*WebhookEndpoint, error)
 	// ListAuditEvents returns events newest first; ErrNotFound if q.Before
-	// names no event.
+	// names no event (with q.OrgID, no event of that organization).
 	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
 }
 

@@ -48,14 +48,17 @@ func (t *tx) ListAuditEvents(ctx context.Context, q orgd.AuditQuery) ([]*orgd.Au
 		where += fmt.Sprintf(` AND org_id = $%d`, len(args))
 	}
 	if q.Before != "" {
+		// The cursor must be an event of the log being read (with where's
+		// organization): an event of another organization is no event.
+		args = append(args, q.Before)
 		var n int
-		if err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE id = $1`, q.Before).Scan(&n); err != nil {
+		if err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE `+where+fmt.Sprintf(` AND id = $%d`, len(args)),
+			args...).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n == 0 {
 			return nil, orgd.ErrNotFound
 		}
-		args = append(args, q.Before)
 		where += fmt.Sprintf(` AND id < $%d`, len(args))
 	}
 	args = append(args, q.Limit)

@@ -240,6 +240,14 @@ func TestAuditLog(t *testing.T) {
 		}
 		wantError(t, w.srv.Slug("GET", "/api/v1/org/acme/audit-log?limit=0", w.owner.Key, nil), 422, "int_type", "query", "limit")
 		wantError(t, w.srv.Slug("GET", "/api/v1/org/acme/audit-log?before=nope", w.owner.Key, nil), 422, orgd.CodeInvalidData, "query", "before")
+		// An event of another organization is no cursor of this one's log:
+		// the answer is exactly that of an unknown id.
+		unknown := w.srv.Slug("GET", "/api/v1/org/other/audit-log?before=01936f6e-0000-7000-8000-000000000000", w.outsider.Key, nil)
+		wantError(t, unknown, 422, orgd.CodeInvalidData, "query", "before")
+		foreign := w.srv.Slug("GET", "/api/v1/org/other/audit-log?before="+page.Events[0].ID, w.outsider.Key, nil)
+		if foreign.Status != unknown.Status || string(foreign.Body) != string(unknown.Body) {
+			t.Errorf("before=<an event of acme> on other's log: %d %s; an unknown id: %d %s", foreign.Status, foreign.Body, unknown.Status, unknown.Body)
+		}
 		wantError(t, w.srv.Slug("GET", "/api/v1/org/acme/audit-log", w.reader.Key, nil), 403, orgd.CodeOrgInvalidAccess)
 		wantError(t, w.srv.Slug("GET", "/api/v1/admin/audit-log", w.owner.Key, nil), 403, orgd.CodeOrgInvalidAccess)
 		var all dreadnode.AuditPage
@@ -253,5 +261,7 @@ func TestAuditLog(t *testing.T) {
 		if len(orgs) != 2 {
 			t.Errorf("the platform log covers %d organizations, want 2", len(orgs))
 		}
+		// The platform log takes any event as its cursor.
+		w.srv.Slug("GET", "/api/v1/admin/audit-log?before="+page.Events[0].ID, w.platform.Key, nil).Want(t, 200)
 	})
 }
