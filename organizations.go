@@ -196,7 +196,9 @@ type OrganizationUpdate struct {
 
 // UpdateOrganization changes an organization. Organization admins and owners
 // may change everything but max_members, which only platform administrators
-// may set; billing admins may change billing contacts only.
+// may set; billing admins may change billing contacts only. An update of no
+// field is one of the settings that changes nothing: those who may change
+// them get the organization as it is, and no audit event is written.
 // Errors: organization.not_found, organization.invalid_access,
 // organization.invalid_name, root.invalid_data.
 func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref string, u OrganizationUpdate) (*OrganizationView, error) {
@@ -219,12 +221,14 @@ func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref stri
 		if err := applyOrganizationUpdate(org, u, need); err != nil {
 			return err
 		}
-		org.UpdatedAt = s.clock()
-		if err := tx.UpdateOrganization(ctx, org); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, p, org.ID, AuditOrgUpdated, "organization", org.ID, map[string]any{"fields": u.fields()}, nil); err != nil {
-			return err
+		if fields := u.fields(); len(fields) > 0 {
+			org.UpdatedAt = s.clock()
+			if err := tx.UpdateOrganization(ctx, org); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, p, org.ID, AuditOrgUpdated, "organization", org.ID, map[string]any{"fields": fields}, nil); err != nil {
+				return err
+			}
 		}
 		v, err = s.view(ctx, tx, p, org, m)
 		return err
@@ -254,7 +258,9 @@ func (u OrganizationUpdate) fields() []string {
 func applyOrganizationUpdate(org *Organization, u OrganizationUpdate, need func(Action) error) error {
 	settings := u.Name != nil || u.Description != nil || u.DiskUsageAlerts != nil || u.NotificationDomains != nil ||
 		u.OperationalContacts != nil || u.AllowExternalInvites != nil || u.AllowedEmailDomains != nil
-	if settings {
+	// An update of nothing needs the settings' permission, so that a
+	// member who may change nothing is refused whatever the body.
+	if settings || u.fields() == nil {
 		if err := need(ActUpdateSettings); err != nil {
 			return err
 		}

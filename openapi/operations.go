@@ -64,7 +64,7 @@ var operations = map[string]operation{
 		errors: codes{404: {orgd.CodeOrgNotFound}},
 	},
 	"update-organization": {
-		description: "A null or absent field is left as it is; an empty list clears one.",
+		description: "A null or absent field is left as it is; an empty list clears one; a body that sets none changes nothing.",
 		body:        elastic.OrganizationRequest{}, answer: elastic.Organization{},
 		errors: codes{400: {orgd.CodeOrgInvalidName, orgd.CodeInvalidData}, 403: {orgd.CodeOrgInvalidAccess}, 404: {orgd.CodeOrgNotFound}},
 	},
@@ -163,8 +163,9 @@ var operations = map[string]operation{
 		errors:  codes{404: {orgd.CodeOrgNotFound}},
 	},
 	"update_organization": {
-		summary: "Change an organization's name and settings",
-		body:    slugOrganizationUpdate{}, answer: dreadnode.Organization{},
+		summary:     "Change an organization's name and settings",
+		description: "An absent field is left as it is; a body that sets none changes nothing.",
+		body:        slugOrganizationUpdate{}, answer: dreadnode.Organization{},
 		errors: codes{403: {orgd.CodeOrgInvalidAccess}, 404: {orgd.CodeOrgNotFound},
 			422: {tString, tBool, tInt, tList, orgd.CodeOrgInvalidName, orgd.CodeInvalidData}},
 	},

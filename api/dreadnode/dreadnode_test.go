@@ -137,6 +137,26 @@ func TestOrganization(t *testing.T) {
 			!slices.Equal(org.AllowedEmailDomains, []string{"acme.test", "partner.test"}) || org.Key != "acme" {
 			t.Errorf("after PATCH: %+v", org)
 		}
+		// An update of nothing is one of the settings: refused to those who
+		// may not change them, and for the others it changes and records nothing.
+		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.reader.Key, map[string]any{}), 403, orgd.CodeOrgInvalidAccess)
+		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.billing.Key, map[string]any{}), 403, orgd.CodeOrgInvalidAccess)
+		events := func() []*orgd.AuditEvent {
+			evs, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, w.org.ID, orgd.AuditQuery{Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return evs
+		}
+		before := events()
+		var same dreadnode.Organization
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.admin.Key, map[string]any{}).Want(t, 200).JSON(t, &same)
+		if diff := cmp.Diff(org, same); diff != "" {
+			t.Errorf("an empty PATCH changed the organization (-before +after):\n%s", diff)
+		}
+		if diff := cmp.Diff(before, events()); diff != "" {
+			t.Errorf("an empty PATCH was recorded (-before +after):\n%s", diff)
+		}
 		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.owner.Key, map[string]any{"name": "A"}), 422, orgd.CodeOrgInvalidName, "body", "name")
 		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.owner.Key, map[string]any{"allowed_email_domains": []string{"ok.test", "not a domain"}}),
 			422, orgd.CodeInvalidData, "body", "allowed_email_domains", 1)

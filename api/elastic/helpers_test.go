@@ -76,12 +76,13 @@ func newWorld(t *testing.T, databaseURL string, opts ...apitest.Option) *world {
 }
 
 // snapshot is what the service holds about some organizations: the
-// organization, its members (with their roles and platform flag) and its
-// invitations in every state.
+// organization, its members (with their roles and platform flag), its
+// invitations in every state and its audit log.
 type snapshot struct {
 	Organizations []*orgd.Organization
 	Members       [][]*orgd.Membership
 	Invitations   [][]*orgd.Invitation
+	Audit         [][]*orgd.AuditEvent
 	Keys          []string // "id revoked-at" of the API keys of the users given to withKeys
 }
 
@@ -122,9 +123,14 @@ func takeSnapshot(t *testing.T, srv *apitest.Server, orgs ...*orgd.Organization)
 		if err != nil {
 			t.Fatal(err)
 		}
+		audit, err := srv.Svc.ListAuditEvents(ctx, sys, o.ID, orgd.AuditQuery{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
 		s.Organizations = append(s.Organizations, v.Organization)
 		s.Members = append(s.Members, members)
 		s.Invitations = append(s.Invitations, invs)
+		s.Audit = append(s.Audit, audit)
 	}
 	return s
 }

@@ -231,6 +231,9 @@ var permissionCases = []permissionCase{
 	{op: "update-organization", name: "billing contacts", mutates: true,
 		body: func(*scene) any { return map[string]any{"billing_contacts": []string{"billing@example.com"}} },
 		want: outcomes(unauthorized401, unauthorized401, orgNotFound, invalidAccess, invalidAccess, ok200, ok200, ok200, ok200)},
+	// An update of nothing is answered as an update of the settings, and changes nothing.
+	{op: "update-organization", name: "empty update", body: func(*scene) any { return map[string]any{} },
+		want: outcomes(unauthorized401, unauthorized401, orgNotFound, invalidAccess, invalidAccess, invalidAccess, ok200, ok200, ok200)},
 	{op: "list-organization-invitations", name: "list",
 		want: outcomes(unauthorized401, unauthorized401, orgNotFound, invalidAccess, invalidAccess, invalidAccess, ok200, ok200, ok200)},
 	{op: "create-organization-invitations", name: "invite a billing-admin", mutates: true, body: inviteBody(orgd.RoleBillingAdmin),
