@@ -137,11 +137,14 @@ func (s *Service) SetMemberRole(ctx context.Context, p *Principal, orgRef, userI
 
 // ChangeRoleAssignments adds (or, with remove, takes away) role assignments
 // of a user in the organizations they name; an assignment without an
-// organization applies to the user's only organization. Platform roles
-// need a platform administrator. force, honoured for platform
-// administrators only, lets the last owner or admin be demoted.
-// Errors: role_assignments.invalid_target_user_id (no such user, a named
-// organization the caller cannot see, or the user is not a member of it),
+// organization applies to the user's only organization among the caller's.
+// The caller must manage members of an organization it shares with the
+// user (see accessUser), whatever the request, an empty one included.
+// Platform roles need a platform administrator. force, honoured for
+// platform administrators only, lets the last owner or admin be demoted.
+// Errors: role_assignments.invalid_target_user_id (no such user, a user
+// who shares no organization with the caller, a named organization the
+// caller cannot see, or the user is not a member of it),
 // role_assignments.unauthorized_role_assignments,
 // role_assignments.invalid_role, root.invalid_data, organization.last_owner,
 // organization.last_admin.
@@ -150,10 +153,7 @@ func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userI
 		defer s.keys.clear() // after the commit: the cache holds users
 	}
 	return s.write(ctx, "change role assignments", func(tx Tx) error {
-		target, err := tx.UserByID(ctx, userID)
-		if errors.Is(err, ErrNotFound) {
-			return errInvalidTarget
-		}
+		target, shared, err := accessUser(ctx, tx, p, userID, ActManageMembers)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userI
 				return err
 			}
 		}
-		byOrg, err := s.groupByOrganization(ctx, tx, p, target, ra)
+		byOrg, err := s.groupByOrganization(ctx, tx, p, target, shared, ra)
 		if err != nil {
 			return err
 		}
@@ -210,9 +210,10 @@ func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userI
 
 // groupByOrganization splits organization-scoped assignments by the
 // organization they name. Those without one go to the target's only
-// organization among those the caller can see, so the answer tells a
-// stranger nothing about the target's memberships.
-func (s *Service) groupByOrganization(ctx context.Context, tx Tx, p *Principal, target *User, ra RoleAssignments) (map[string]RoleAssignments, error) {
+// organization among those the caller can see: for platform
+// administrators every organization of the target, for others those of
+// shared, the caller's memberships in the target's organizations.
+func (s *Service) groupByOrganization(ctx context.Context, tx Tx, p *Principal, target *User, shared []*Membership, ra RoleAssignments) (map[string]RoleAssignments, error) {
 	out := map[string]RoleAssignments{}
 	ids := ra.OrganizationIDs()
 	for _, id := range ids {
@@ -223,25 +224,25 @@ func (s *Service) groupByOrganization(ctx context.Context, tx Tx, p *Principal, 
 	if !slices.Contains(ids, "") {
 		return out, nil
 	}
-	orgs, err := tx.ListUserOrganizations(ctx, target.ID)
-	if err != nil {
-		return nil, err
-	}
-	var shared []string
-	for _, org := range orgs {
-		if p.PlatformAdmin() {
-			shared = append(shared, org.ID)
-		} else if _, err := tx.Membership(ctx, org.ID, p.userID()); err == nil {
-			shared = append(shared, org.ID)
-		} else if !errors.Is(err, ErrNotFound) {
+	var seen []string
+	if p.PlatformAdmin() {
+		orgs, err := tx.ListUserOrganizations(ctx, target.ID)
+		if err != nil {
 			return nil, err
 		}
+		for _, org := range orgs {
+			seen = append(seen, org.ID)
+		}
+	} else {
+		for _, m := range shared {
+			seen = append(seen, m.OrgID)
+		}
 	}
-	switch len(shared) {
+	switch len(seen) {
 	case 0:
 		return nil, errInvalidTarget
 	case 1:
-		out[shared[0]] = out[shared[0]].Merge(ra.ScopedTo(""))
+		out[seen[0]] = out[seen[0]].Merge(ra.ScopedTo(""))
 		return out, nil
 	}
 	return nil, FieldError(CodeInvalidData, "role_assignments", "Every role assignment must name its organization_id: the user belongs to several of your organizations.")

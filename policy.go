@@ -114,6 +114,45 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 	return org, m, nil
 }
 
+// accessUser is access for acting on a user across organizations (the
+// role assignments of /users/{id}). It loads the user and the caller's
+// memberships in the organizations the two share (nil for platform
+// administrators, who may act on every user). A caller who shares no
+// organization with the user learns nothing: an unknown user and one
+// outside the caller's organizations look alike
+// (role_assignments.invalid_target_user_id), whatever the request. A
+// caller who shares organizations with the user, and so sees the user
+// among their members, but whose role allows act in none of them gets
+// role_assignments.unauthorized_role_assignments.
+func accessUser(ctx context.Context, tx Tx, p *Principal, userID string, act Action) (*User, []*Membership, error) {
+	if p == nil || (p.User == nil && !p.System) {
+		return nil, nil, errBadCredentials
+	}
+	target, err := tx.UserByID(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, errInvalidTarget
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.PlatformAdmin() {
+		return target, nil, nil
+	}
+	shared, err := tx.SharedMemberships(ctx, p.userID(), target.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(shared) == 0 {
+		return nil, nil, errInvalidTarget
+	}
+	for _, m := range shared {
+		if may(m.EffectiveRole(), act) {
+			return target, shared, nil
+		}
+	}
+	return nil, nil, errRolesForbidden("You are not authorised to add/remove the specified RoleAssignments.")
+}
+
 // callerRole is the role the caller acts with in an organization: owner for
 // platform administrators.
 func callerRole(p *Principal, m *Membership) Role {

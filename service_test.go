@@ -472,23 +472,41 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 }
 
 // TestRoleAssignmentsTellStrangersNothing: a caller outside the target's
-// organizations gets the same answer whether the user exists or not, and
-// whether or not it names the organization.
+// organizations gets the same answer whether the user exists or not,
+// whatever it asks: a role in a named organization or in none, a platform
+// role, or nothing at all. A member of the target's organization who may
+// not manage members sees the target, and is refused.
 func TestRoleAssignmentsTellStrangersNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		dev := f.member("dev@acme.test", orgd.RoleReader)
+		reader := f.member("reader@acme.test", orgd.RoleReader)
 		other := must(f.svc.CreateOrganization(f.ctx, orgd.SystemPrincipal, "Other", "other"))
 		stranger := f.user("boss@other.test")
 		must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, other.ID, stranger.User.ID, orgd.RoleOwner))
-		for _, orgID := range []string{f.org.ID, ""} {
-			ra := orgd.RoleAssignments{Organization: []orgd.OrgRoleAssignment{{RoleID: "billing-admin", OrganizationID: orgID}}}
-			for _, target := range []string{dev.User.ID, "01936f6e-0000-7000-8000-000000000000"} {
-				for _, remove := range []bool{false, true} {
+		requests := map[string]orgd.RoleAssignments{
+			"a role in the organization": {Organization: []orgd.OrgRoleAssignment{{RoleID: "billing-admin", OrganizationID: f.org.ID}}},
+			"a role in no organization":  {Organization: []orgd.OrgRoleAssignment{{RoleID: "billing-admin"}}},
+			"a platform role":            {Platform: []orgd.PlatformRoleAssignment{{RoleID: orgd.PlatformAdminRole}}},
+			"nothing":                    {},
+		}
+		for name, ra := range requests {
+			for _, remove := range []bool{false, true} {
+				for _, target := range []string{dev.User.ID, "01936f6e-0000-7000-8000-000000000000"} {
 					err := f.svc.ChangeRoleAssignments(f.ctx, stranger, target, ra, remove, false)
-					wantCode(t, err, orgd.CodeInvalidTarget)
+					if orgd.ErrorCode(err) != orgd.CodeInvalidTarget {
+						t.Errorf("a stranger asks %s (remove %t) for %s: %v, want %s", name, remove, target, err, orgd.CodeInvalidTarget)
+					}
+				}
+				err := f.svc.ChangeRoleAssignments(f.ctx, reader, dev.User.ID, ra, remove, false)
+				if orgd.ErrorCode(err) != orgd.CodeRolesForbidden {
+					t.Errorf("a reader asks %s (remove %t): %v, want %s", name, remove, err, orgd.CodeRolesForbidden)
 				}
 			}
+		}
+		// An owner may ask for nothing: nothing changes.
+		if err := f.svc.ChangeRoleAssignments(f.ctx, f.owner, dev.User.ID, orgd.RoleAssignments{}, false, false); err != nil {
+			t.Errorf("an owner asks nothing: %v", err)
 		}
 	})
 }

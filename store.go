@@ -80,6 +80,9 @@ type Tx interface {
 
 	InsertMembership(ctx context.Context, m *Membership) error
 	Membership(ctx context.Context, orgID, userID string) (*Membership, error)
+	// SharedMemberships returns userID's memberships in the organizations
+	// otherID is a member of, in one query.
+	SharedMemberships(ctx context.Context, userID, otherID string) ([]*Membership, error)
 	UpdateMembershipRoles(ctx context.Context, m *Membership) error
 	DeleteMembership(ctx context.Context, orgID, userID string) error
 	// ListMembers lists the members that match f, in the order they joined.

@@ -293,9 +293,10 @@ var operations = map[string]operation{
 }
 
 var roleAssignments = operation{
-	description: "An assignment without organization_id applies to the user's only organization among the caller's.",
-	query:       []*Parameter{flagQuery("force", "orgd: lets a platform administrator demote the last owner or admin.")},
-	body:        elastic.RoleAssignments{}, answer: emptyResponse{},
+	description: "An assignment without organization_id applies to the user's only organization among the caller's. " +
+		"A caller who shares no organization with the user gets invalid_target_user_id whatever the body.",
+	query: []*Parameter{flagQuery("force", "orgd: lets a platform administrator demote the last owner or admin.")},
+	body:  elastic.RoleAssignments{}, answer: emptyResponse{},
 	errors: codes{400: {orgd.CodeInvalidData, orgd.CodeInvalidTarget, orgd.CodeInvalidRole, orgd.CodeLastOwner, orgd.CodeLastAdmin},
 		403: {orgd.CodeRolesForbidden}},
 }

@@ -553,10 +553,12 @@ func (m *model) setRole(caller *person, targetID string, role orgd.Role) outcome
 }
 
 // changeRole is the Elastic role_assignments: add (or remove) one
-// organization role. An assignment that names no organization is for the
-// target's only organization among the caller's. Callers are members.
-func (m *model) changeRole(caller *person, targetID string, role orgd.Role, remove, namesOrg bool) outcome {
-	if _, ok := m.member(targetID); !ok && !namesOrg {
+// organization role, in the organization or (without organization_id) in
+// the target's only organization among the caller's. Callers are members;
+// a target outside the organization shares none with them, and is
+// invalid whoever asks.
+func (m *model) changeRole(caller *person, targetID string, role orgd.Role, remove bool) outcome {
+	if _, ok := m.member(targetID); !ok {
 		return invalid(orgd.CodeInvalidTarget)
 	}
 	return m.setRoles(caller, targetID, func(cur roles) roles {

@@ -460,7 +460,7 @@ func (c *testCase) roleAssignments(t *rapid.T) {
 	}
 	body := map[string]any{"organization": []map[string]string{assignment}}
 	r := c.call(t, "elastic", caller, method, "/api/v1/users/"+target.id+"/role_assignments", body)
-	expect(t, "elastic", r, 200, c.m.changeRole(caller, target.id, role, remove, namesOrg))
+	expect(t, "elastic", r, 200, c.m.changeRole(caller, target.id, role, remove))
 }
 
 func (c *testCase) removeMember(t *rapid.T) {

@@ -33,6 +33,14 @@ func (t *tx) Membership(ctx context.Context, orgID, userID string) (*orgd.Member
 		JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2`, orgID, userID))
 }
 
+func (t *tx) SharedMemberships(ctx context.Context, userID, otherID string) ([]*orgd.Membership, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM memberships m
+		JOIN users u ON u.id = m.user_id
+		JOIN memberships other ON other.org_id = m.org_id AND other.user_id = $2
+		WHERE m.user_id = $1 ORDER BY m.org_id`, userID, otherID)
+	return collect(rows, err, scanMembership)
+}
+
 func (t *tx) UpdateMembershipRoles(ctx context.Context, m *orgd.Membership) error {
 	return t.execOne(ctx, `UPDATE memberships SET role = $3, role_assignments = $4 WHERE org_id = $1 AND user_id = $2`,
 		m.OrgID, m.UserID, string(m.Role), toJSON(m.Roles))

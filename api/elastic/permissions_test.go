@@ -273,7 +273,10 @@ var permissionCases = []permissionCase{
 		body: func(*scene) any {
 			return map[string]any{"platform": []any{map[string]string{"role_id": orgd.PlatformAdminRole}}}
 		},
-		want: outcomes(unauthorized401, unauthorized401, rolesForbidden, rolesForbidden, rolesForbidden, rolesForbidden, rolesForbidden, rolesForbidden, ok200)},
+		want: outcomes(unauthorized401, unauthorized401, invalidTarget, rolesForbidden, rolesForbidden, rolesForbidden, rolesForbidden, rolesForbidden, ok200)},
+	// Nothing to add changes nothing, but tells only those who manage the target's organization that it succeeded.
+	{op: "add-role-assignments", name: "add nothing", params: userID(targetID), body: func(*scene) any { return map[string]any{} },
+		want: outcomes(unauthorized401, unauthorized401, invalidTarget, rolesForbidden, rolesForbidden, rolesForbidden, ok200, ok200, ok200)},
 	{op: "remove-role-assignments", name: "take away reader", mutates: true, params: userID(targetID), body: roleBody(orgd.RoleReader, true),
 		want: outcomes(unauthorized401, unauthorized401, invalidTarget, rolesForbidden, rolesForbidden, rolesForbidden, ok200, ok200, ok200)},
 	{op: "remove-role-assignments", name: "demote the last owner", mutates: true, params: userID(ownerID), body: roleBody(orgd.RoleOwner, true),
