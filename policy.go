@@ -22,6 +22,11 @@ func (p *Principal) PlatformAdmin() bool {
 	return p != nil && (p.System || p.User != nil && p.User.PlatformAdmin)
 }
 
+// signedIn reports whether p is someone: a user or orgd itself.
+func (p *Principal) signedIn() bool {
+	return p != nil && (p.User != nil || p.System)
+}
+
 func (p *Principal) userID() string {
 	if p == nil || p.User == nil {
 		return ""
@@ -92,8 +97,8 @@ func access(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*
 // before the check: a caller refused holds it only until its transaction
 // rolls back.
 func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Action, lock bool) (*Organization, *Membership, error) {
-	if p == nil || (p.User == nil && !p.System) {
-		return nil, nil, Errorf(KindUnauthenticated, CodeUnauthorized, "Credentials were invalid.")
+	if !p.signedIn() {
+		return nil, nil, errBadCredentials
 	}
 	org, m, err := tx.OrganizationForUser(ctx, !uuidPattern.MatchString(ref), ref, p.userID(), lock)
 	if errors.Is(err, ErrNotFound) {
@@ -125,7 +130,7 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 // among their members, but whose role allows act in none of them gets
 // role_assignments.unauthorized_role_assignments.
 func accessUser(ctx context.Context, tx Tx, p *Principal, userID string, act Action) (*User, []*Membership, error) {
-	if p == nil || (p.User == nil && !p.System) {
+	if !p.signedIn() {
 		return nil, nil, errBadCredentials
 	}
 	target, err := tx.UserByID(ctx, userID)
