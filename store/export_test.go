@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MigrateTo applies orgd's migrations up to version, for tests of later ones.
 func (s *Store) MigrateTo(ctx context.Context, version int64) error {
@@ -30,3 +33,9 @@ func RoleTextsKept() int {
 }
 
 var InviteesQuery = inviteesQuery
+
+// OpenSQLiteCheckpointing opens a SQLite store whose background checkpoints
+// run every interval.
+func OpenSQLiteCheckpointing(ctx context.Context, path string, every time.Duration) (*Store, error) {
+	return openSQLite(ctx, path, Options{checkpointEvery: every})
+}

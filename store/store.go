@@ -4,10 +4,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +45,9 @@ type Store struct {
 	target  string // the database, without credentials, for messages
 	url     string // the database as opened, credentials included
 	enqueue Enqueuer
+	// checkpoints copies SQLite's write-ahead log into the database file in
+	// the background (checkpoint.go); nil for PostgreSQL.
+	checkpoints *checkpointer
 }
 
 // JobTx is the transaction jobs are written in: the *sql.Tx, and the
@@ -72,6 +77,11 @@ var _ orgd.Store = (*Store)(nil)
 // Options tune the connection pools.
 type Options struct {
 	MaxConns int // PostgreSQL pool size and SQLite readers; 0 picks a default
+	// Log receives what the store does on its own, such as a failed SQLite
+	// checkpoint; nil means slog.Default().
+	Log *slog.Logger
+	// checkpointEvery overrides checkpointEvery, for tests.
+	checkpointEvery time.Duration
 }
 
 // Parse reports the engine and driver DSN of a database URL: postgres:// or
@@ -169,7 +179,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	// synchronous=NORMAL in WAL mode loses no committed transaction when the
 	// process dies, only on power loss.
 	common := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	write := sql.OpenDB(&sqliteConnector{dsn: "file:" + path + "?" + common + "&_txlock=immediate"})
+	write := sql.OpenDB(&sqliteConnector{dsn: "file:" + path + "?" + common + "&_txlock=immediate&_pragma=wal_autocheckpoint(0)"})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
@@ -186,6 +196,8 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		s.Close()
 		return nil, err
 	}
+	s.checkpoints = startCheckpoints("file:"+path+"?"+common,
+		cmp.Or(opts.checkpointEvery, checkpointEvery), cmp.Or(opts.Log, slog.Default()))
 	return s, nil
 }
 
@@ -209,7 +221,11 @@ func (s *Store) Target() string { return s.target }
 
 // Close closes the pools.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	var err error
+	if s.checkpoints != nil {
+		err = s.checkpoints.close()
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}

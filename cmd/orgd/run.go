@@ -158,7 +158,7 @@ func (e *env) logger(cfg *config.Config) *slog.Logger {
 // server key and returns the service, which verifies JWTs with tokens (nil:
 // refuses them); m, when not nil, counts the changes the service commits.
 func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, tokens orgd.TokenVerifier, m *metrics.Metrics) (*orgd.Service, *store.Store, error) {
-	st, err := store.Open(e.ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
+	st, err := store.Open(e.ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
