@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 )
 
@@ -258,12 +259,17 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // changeRoles is the one way a member's roles change: owners are managed by
-// owners only, and the organization keeps an owner and an admin.
+// owners only, and the organization keeps an owner and an admin. A change
+// to the roles the member already has writes and records nothing.
 func (s *Service) changeRoles(ctx context.Context, tx Tx, p *Principal, caller, m *Membership, next RoleAssignments, force bool) error {
 	role := callerRole(p, caller)
 	nextRole := next.TopRole(m.OrgID)
 	if !mayGrant(role, m.Role) || !mayGrant(role, nextRole) {
 		return errRolesForbidden("Only owners may change the roles of owners or make owners.")
+	}
+	if reflect.DeepEqual(m.Roles.Canonical(), next.Canonical()) {
+		// Nothing changes: nothing is written, recorded or announced.
+		return nil
 	}
 	if err := tx.LockOrganization(ctx, m.OrgID); err != nil {
 		return err

@@ -733,3 +733,39 @@ func mustKeyID(t *testing.T, srv *apitest.Server, secret string) string {
 	}
 	return id
 }
+
+// TestSettingTheSameRoleRecordsNothing: a PUT of the role a member already
+// has answers the member and writes no audit event (so no
+// member.roles_changed webhook either); the last owner may be "set" to
+// owner too.
+func TestSettingTheSameRoleRecordsNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		events := func() []*orgd.AuditEvent {
+			evs, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, w.org.ID, orgd.AuditQuery{Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return evs
+		}
+		before := events()
+		base := "/api/v1/org/acme/members/"
+		var m dreadnode.Member
+		w.srv.Slug("PUT", base+w.reader.User.ID, w.admin.Key, map[string]any{"role": "reader"}).Want(t, 200).JSON(t, &m)
+		if m.Role != "reader" || m.UserID != w.reader.User.ID {
+			t.Errorf("member %+v", m)
+		}
+		w.srv.Slug("PUT", base+w.owner.User.ID, w.owner.Key, map[string]any{"role": "owner"}).Want(t, 200).JSON(t, &m)
+		if m.Role != "owner" {
+			t.Errorf("owner %+v", m)
+		}
+		if diff := cmp.Diff(before, events()); diff != "" {
+			t.Errorf("setting the same role was recorded (-before +after):\n%s", diff)
+		}
+		// A real change is still recorded.
+		w.srv.Slug("PUT", base+w.reader.User.ID, w.admin.Key, map[string]any{"role": "contributor"}).Want(t, 200)
+		if got := events(); len(got) != len(before)+1 || got[0].Action != orgd.AuditMemberRolesChanged {
+			t.Errorf("a role change wrote %d events, want 1", len(got)-len(before))
+		}
+	})
+}
