@@ -464,6 +464,7 @@ func joinErrors(errs []*Error) error {
 }
 
 func invitationInOrg(ctx context.Context, tx Tx, orgID, id string) (*Invitation, error) {
+	id = canonicalID(id)
 	if !uuidPattern.MatchString(id) {
 		return nil, errInviteNotFound
 	}
@@ -633,6 +634,7 @@ func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id stri
 	var inv *Invitation
 	err := s.write(ctx, "respond to invitation", func(tx Tx) error {
 		var err error
+		id = canonicalID(id)
 		if !uuidPattern.MatchString(id) || p.User == nil {
 			return errInviteNotFound
 		}

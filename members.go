@@ -62,7 +62,7 @@ func (s *Service) GetMember(ctx context.Context, p *Principal, orgRef, userID st
 }
 
 func membership(ctx context.Context, tx Tx, orgID, userID string) (*Membership, error) {
-	m, err := tx.Membership(ctx, orgID, userID)
+	m, err := tx.Membership(ctx, orgID, canonicalID(userID))
 	if errors.Is(err, ErrNotFound) {
 		return nil, errMembershipNotFound
 	}
@@ -305,6 +305,7 @@ func (s *Service) RemoveMembers(ctx context.Context, p *Principal, orgRef string
 		role := callerRole(p, caller)
 		var changes []roleChange
 		for _, id := range userIDs {
+			id = canonicalID(id)
 			if slices.ContainsFunc(removed, func(m *Membership) bool { return m.UserID == id }) {
 				continue
 			}

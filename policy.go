@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 )
 
 // Principal is who acts: a user authenticated by a credential, or orgd's own
@@ -83,6 +84,17 @@ func mayHandle(role Role, inv *Invitation) bool {
 // shaped like ids, so a reference is never ambiguous.
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
+// canonicalID is the form in which orgd stores and compares an id: a UUID
+// in lower case, since UUIDs are read without regard to case (RFC 9562) and
+// clients such as Swift's Foundation write them in upper case. Anything
+// else is returned as it is. Every id a caller names passes through it.
+func canonicalID(ref string) string {
+	if uuidPattern.MatchString(ref) {
+		return strings.ToLower(ref)
+	}
+	return ref
+}
+
 // access is the one authorization check of orgd. It loads the organization
 // named by ref and the caller's membership (nil for platform administrators
 // who are not members) and checks act. A caller outside the organization
@@ -100,6 +112,7 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 	if !p.signedIn() {
 		return nil, nil, errBadCredentials
 	}
+	ref = canonicalID(ref)
 	org, m, err := tx.OrganizationForUser(ctx, !uuidPattern.MatchString(ref), ref, p.userID(), lock)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, errOrgNotFound
@@ -133,7 +146,7 @@ func accessUser(ctx context.Context, tx Tx, p *Principal, userID string, act Act
 	if !p.signedIn() {
 		return nil, nil, errBadCredentials
 	}
-	target, err := tx.UserByID(ctx, userID)
+	target, err := tx.UserByID(ctx, canonicalID(userID))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, errInvalidTarget
 	}

@@ -89,7 +89,7 @@ func findUser(ctx context.Context, tx Tx, ref string) (*User, error) {
 	if strings.Contains(ref, "@") {
 		u, err = tx.UserByEmail(ctx, NormalizeEmail(ref))
 	} else {
-		u, err = tx.UserByID(ctx, ref)
+		u, err = tx.UserByID(ctx, canonicalID(ref))
 	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, errUserNotFound
@@ -207,6 +207,7 @@ func (s *Service) GetAPIKey(ctx context.Context, p *Principal, id string) (*APIK
 }
 
 func ownKey(ctx context.Context, tx Tx, p *Principal, id string) (*APIKey, error) {
+	id = canonicalID(id)
 	if !uuidPattern.MatchString(id) {
 		return nil, errKeyNotFound
 	}

@@ -177,6 +177,7 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, p *Principal, orgRe
 		if err := webhookScope(ctx, tx, p, orgRef, &orgID); err != nil {
 			return err
 		}
+		id = canonicalID(id)
 		if !uuidPattern.MatchString(id) {
 			return errWebhookNotFound
 		}

@@ -769,3 +769,42 @@ func TestSettingTheSameRoleRecordsNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestIDsInUpperCase: a UUID is the same id in upper case (RFC 9562; Dreadnode's
+// own example of respond_to_invitation is one, and Swift writes them so):
+// every route that names an organization, member, invitation, webhook or
+// key by id finds it.
+func TestIDsInUpperCase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		up := strings.ToUpper
+		var org dreadnode.Organization
+		w.srv.Slug("GET", "/api/v1/org/"+up(w.org.ID), w.reader.Key, nil).Want(t, 200).JSON(t, &org)
+		if org.ID != w.org.ID {
+			t.Errorf("organization %+v", org)
+		}
+		base := "/api/v1/org/" + up(w.org.ID)
+		var m dreadnode.Member
+		w.srv.Slug("PUT", base+"/members/"+up(w.reader.User.ID), w.admin.Key, map[string]any{"role": "contributor"}).Want(t, 200).JSON(t, &m)
+		if m.UserID != w.reader.User.ID || m.Role != "contributor" {
+			t.Errorf("member %+v", m)
+		}
+		w.srv.Slug("DELETE", base+"/members/"+up(w.contributor.User.ID), w.contributor.Key, nil).Want(t, 200) // leaving
+
+		dana := w.srv.User("dana@example.test", false)
+		var inv dreadnode.Invitation
+		w.srv.Slug("POST", base+"/invitations", w.admin.Key, map[string]any{"email": "dana@example.test"}).Want(t, 200).JSON(t, &inv)
+		w.srv.Clock.Advance(61 * time.Second)
+		w.srv.Slug("POST", base+"/invitations/"+up(inv.ID)+"/resend", w.admin.Key, nil).Want(t, 200)
+		w.srv.Slug("POST", "/api/v1/invitations/"+up(inv.ID)+"/respond", dana.Key, map[string]any{"accept": true}).Want(t, 200)
+		w.srv.Slug("POST", base+"/invitations", w.admin.Key, map[string]any{"email": "erin@example.test"}).Want(t, 200).JSON(t, &inv)
+		w.srv.Slug("DELETE", base+"/invitations/"+up(inv.ID), w.admin.Key, nil).Want(t, 200)
+
+		var hook dreadnode.WebhookEndpoint
+		w.srv.Slug("POST", base+"/webhooks", w.admin.Key, map[string]any{"url": "https://hooks.example.test/x"}).Want(t, 200).JSON(t, &hook)
+		w.srv.Slug("DELETE", base+"/webhooks/"+up(hook.ID), w.admin.Key, nil).Want(t, 200)
+		var key dreadnode.APIKey
+		w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"name": "spare"}).Want(t, 200).JSON(t, &key)
+		w.srv.Slug("DELETE", "/api/v1/user/api-keys/"+up(key.ID), w.reader.Key, nil).Want(t, 200)
+	})
+}
