@@ -487,6 +487,21 @@ func invitationClosedError(inv *Invitation) error {
 	return errInviteNotFound
 }
 
+// closedMeanwhile explains the refusal of a request that found an
+// invitation open but lost the race to close it to a concurrent accept,
+// decline or revoke: the answer it would have had a moment later, as
+// invitationClosedError gives it.
+func closedMeanwhile(ctx context.Context, tx Tx, id string) error {
+	inv, err := tx.InvitationByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return errInviteNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return invitationClosedError(inv)
+}
+
 // ListInvitations lists an organization's invitations in the given states,
 // oldest first. Organization owners and admins may.
 // Errors: organization.not_found, organization.invalid_access.
@@ -721,7 +736,7 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	if !won {
-		return nil, &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was used at the same moment by another request."}
+		return nil, closedMeanwhile(ctx, tx, inv.ID)
 	}
 	m := &Membership{OrgID: inv.OrgID, UserID: p.User.ID, Roles: inv.Roles, Role: inv.Roles.TopRole(inv.OrgID), MemberSince: now,
 		Email: p.User.Email, Name: p.User.Name}
@@ -752,7 +767,7 @@ func (s *Service) decline(ctx context.Context, tx Tx, p *Principal, inv *Invitat
 		return err
 	}
 	if !won {
-		return &Error{Kind: KindConflict, Code: CodeInviteUsed, Message: "Invitation was used at the same moment by another request."}
+		return closedMeanwhile(ctx, tx, inv.ID)
 	}
 	inv.Status, inv.RespondedAt = InvitationDeclined, now
 	return s.audit(ctx, tx, p, inv.OrgID, AuditInvitationDeclined, "invitation", inv.ID, map[string]any{"email": inv.Email}, inv)
@@ -835,7 +850,7 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 		return err
 	}
 	if !won {
-		return errInviteNotFound
+		return closedMeanwhile(ctx, tx, inv.ID)
 	}
 	inv.Status, inv.RespondedAt = InvitationRevoked, now
 	return s.audit(ctx, tx, p, org.ID, AuditInvitationRevoked, "invitation", inv.ID, map[string]any{"email": inv.Email}, inv)

@@ -302,6 +302,71 @@ func TestConcurrentAcceptsMakeOneMembership(t *testing.T) {
 	})
 }
 
+// TestCloseRacesAnswerAsInTurn: an accept, a decline and a revoke of one
+// invitation racing each other close it once, and each loser gets the
+// answer it would have had a moment later (docs/slug-api.md): a revoke
+// after an accept or decline is 409 invitation_already_used, an accept or
+// decline after a revoke 404 invitation_not_found, an answer after an
+// answer 409 invitation_already_used.
+func TestCloseRacesAnswerAsInTurn(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		for i := range 30 {
+			invitee := f.user(fmt.Sprintf("r%d@x.test", i))
+			inv := must(f.invite(f.owner, invitee.User.Email))[0]
+			ops := map[string]func() error{
+				"accept": func() error {
+					_, _, err := f.svc.RespondToInvitation(f.ctx, invitee, inv.ID, true)
+					return err
+				},
+				"decline": func() error {
+					_, _, err := f.svc.RespondToInvitation(f.ctx, invitee, inv.ID, false)
+					return err
+				},
+				"revoke": func() error {
+					_, err := f.svc.RevokeInvitation(f.ctx, f.owner, f.org.ID, inv.ID)
+					return err
+				},
+			}
+			names := []string{"revoke", []string{"accept", "decline"}[i%2]}
+			errs := make([]error, len(names))
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for j, name := range names {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					errs[j] = ops[name]()
+				}()
+			}
+			close(start)
+			wg.Wait()
+			var winner string
+			for j, err := range errs {
+				if err == nil {
+					winner = names[j]
+				}
+			}
+			for j, err := range errs {
+				if err == nil {
+					continue
+				}
+				want := orgd.CodeInviteUsed
+				if winner == "revoke" {
+					want = orgd.CodeInviteNotFound
+				}
+				if orgd.ErrorCode(err) != want {
+					t.Errorf("round %d: %s lost to %s with %v, want %s", i, names[j], winner, err, want)
+				}
+			}
+			if winner == "" {
+				t.Errorf("round %d: nobody closed the invitation: %v", i, errs)
+			}
+		}
+	})
+}
+
 // TestConcurrentCreatesForOneAddressMakeOneInvitation runs with the default
 // limits (the organization is locked) and with none (it is not: the unique
 // index on open invitations decides).
