@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -73,7 +74,7 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 		mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}
 	openapi.NewHandler(log).Register(mux)
-	mux.Handle("/", fallback(mux, func(path string) surface {
+	surfaceOf := func(path string) surface {
 		switch {
 		case web.Serves(path):
 			return pages
@@ -81,8 +82,9 @@ func New(svc *orgd.Service, log *slog.Logger, opts Options) http.Handler {
 			return es
 		}
 		return ds
-	}))
-	var h http.Handler = mux
+	}
+	mux.Handle("/", fallback(mux, surfaceOf))
+	var h http.Handler = canonicalAPIPaths(mux, surfaceOf)
 	if opts.Metrics != nil {
 		h = opts.Metrics.Middleware(h)
 	}
@@ -116,6 +118,33 @@ func readiness(ready func(context.Context) map[string]error) http.HandlerFunc {
 // isElastic reports whether a path belongs to the Elastic surface.
 func isElastic(path string) bool {
 	return path == "/api/v1/organizations" || strings.HasPrefix(path, "/api/v1/organizations/") || strings.HasPrefix(path, "/api/v1/users/")
+}
+
+// canonicalAPIPaths answers a request for an API path that is not in
+// canonical form (an empty segment, "." or "..") with 404 in the envelope of
+// its surface. ServeMux would redirect it to the cleaned path with an HTML
+// body, and clients follow such redirects with the same method and
+// credentials into another operation: the SDK's create-invitations for an
+// empty organization id (POST /organizations//invitations) reached
+// /organizations/invitations. The invitation pages keep ServeMux's redirect.
+func canonicalAPIPaths(next http.Handler, surfaceOf func(path string) surface) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/") && r.Method != http.MethodConnect && p != cleanPath(p) {
+			surfaceOf(p).WriteError(w, r, &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is the form ServeMux redirects a path to: path.Clean, keeping
+// a trailing slash.
+func cleanPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}

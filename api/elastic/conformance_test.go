@@ -461,6 +461,11 @@ func TestConformanceErrors(t *testing.T) {
 				sdkError[*organizations.CreateOrganizationInvitationsNotFound](orgd.CodeSenderNotMember)},
 			{"create invitation to an unknown organization as a platform administrator", func() error { return createInv(pa, unknownID, "x@example.com") },
 				sdkError[*organizations.CreateOrganizationInvitationsNotFound](orgd.CodeOrgNotFound)},
+			{"create invitation for an empty organization id", func() error {
+				_, err := orgs(owner).CreateOrganizationInvitations(organizations.NewCreateOrganizationInvitationsParams().
+					WithBody(&models.OrganizationInvitationRequest{Emails: []string{"x@example.com"}}), owner.AuthWriter)
+				return err
+			}, sdkError[*organizations.CreateOrganizationInvitationsNotFound](orgd.CodeNotFound)},
 			{"create invitation as a reader", func() error { return createInv(reader, org.ID, "x@example.com") },
 				sdkError[*organizations.CreateOrganizationInvitationsForbidden](orgd.CodeOrgInvalidAccess)},
 			{"create 101 invitations at once", func() error { return createInv(owner, org.ID, many...) },

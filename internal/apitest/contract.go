@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 
@@ -78,8 +79,10 @@ const (
 func (c *contract) check(req *http.Request, status int, header http.Header, body []byte) error {
 	route, params, err := c.router.FindRoute(req)
 	// The router forgives a trailing slash that the document's paths, and
-	// orgd's routes, do not have.
-	if err != nil || strings.HasSuffix(req.URL.Path, "/") != strings.HasSuffix(route.Path, "/") {
+	// orgd's routes, do not have; and it matches an empty segment, "." or
+	// ".." as a path parameter, where orgd serves no operation.
+	if err != nil || strings.HasSuffix(req.URL.Path, "/") != strings.HasSuffix(route.Path, "/") ||
+		strings.TrimSuffix(path.Clean(req.URL.Path), "/") != strings.TrimSuffix(req.URL.Path, "/") {
 		return c.checkUnrouted(status, header, body)
 	}
 	in := &openapi3filter.ResponseValidationInput{
