@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
+
+	"github.com/orgd/orgd"
 )
 
 // MigrateTo applies orgd's migrations up to version, for tests of later ones.
@@ -38,4 +41,9 @@ var InviteesQuery = inviteesQuery
 // run every interval.
 func OpenSQLiteCheckpointing(ctx context.Context, path string, every time.Duration) (*Store, error) {
 	return openSQLite(ctx, path, Options{checkpointEvery: every})
+}
+
+// InviteesOn runs the invitee look-up on conn.
+func (s *Store) InviteesOn(ctx context.Context, conn *sql.Conn, orgID string, norms []string) (orgd.Invitees, error) {
+	return (&tx{q: conn, d: s.dialect}).Invitees(ctx, orgID, norms)
 }
