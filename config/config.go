@@ -168,7 +168,7 @@ var Options = []Option{
 		durationSetter(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 	{"idle-timeout", "ORGD_IDLE_TIMEOUT", "120s", "time an idle keep-alive connection stays open", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.IdleTimeout })},
-	{"shutdown-timeout", "ORGD_SHUTDOWN_TIMEOUT", "15s", "time given to requests in flight when the server stops", Server, false,
+	{"shutdown-timeout", "ORGD_SHUTDOWN_TIMEOUT", "15s", "time given to requests in flight when the server stops, then to deliveries (emails, webhooks) in progress", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 
 	{"smtp-url", "ORGD_SMTP_URL", "", "SMTP server for invitation emails: smtp://user:password@host:587 (STARTTLS when offered; ?starttls=required or ?starttls=off), smtps://... for implicit TLS (default: none; accept links are written to the log)", Server, true,

@@ -209,12 +209,16 @@ func (o *Outbox) enqueue(ctx context.Context, tx store.JobTx, jobs []orgd.Job) e
 	return o.insert(ctx, tx, params)
 }
 
-// Start starts the workers; it returns at once.
+// Start starts the workers; it returns at once. They run until Stop, not
+// until ctx ends: River cancels the jobs in progress when the context of
+// Start ends, and a signal that ends it must leave them the graceful stop
+// that Stop gives (a webhook cut off after the receiver took it is sent
+// again; an email cut off mid-conversation may be too).
 func (o *Outbox) Start(ctx context.Context) error {
 	if !o.working {
 		return nil
 	}
-	return o.client.Start(ctx)
+	return o.client.Start(context.WithoutCancel(ctx))
 }
 
 // Stop stops fetching jobs and waits for the running ones to finish until

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,5 +212,63 @@ func TestServeFinishesRequestsInFlight(t *testing.T) {
 	}
 	if code := s.stop(); code != exitOK {
 		t.Errorf("serve exited with %d\n%s", code, s.stderr)
+	}
+}
+
+// TestServeFinishesDeliveriesInFlight stops serve while a webhook receiver
+// holds a delivery and checks that the delivery is let finish (and is
+// recorded as delivered) rather than cut off, which would send the event
+// again at the next start.
+func TestServeFinishesDeliveriesInFlight(t *testing.T) {
+	received, release := make(chan struct{}, 10), make(chan struct{})
+	var requests atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		received <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	defer close(release)
+
+	e := newTestEnv(t, "")
+	e.vars["ORGD_WEBHOOK_ALLOW_PRIVATE"] = "true"
+	s := e.serve()
+	org, key := e.bootstrap()
+	e.must("admin", "webhook", "create", "--url", receiver.URL+"/hooks", "--org", "acme", "--events", "invitation.created")
+
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v1/organizations/"+org.ID+"/invitations", strings.NewReader(`{"emails":["bob@example.com"]}`))
+	req.Header.Set("Authorization", "ApiKey "+key.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create an invitation: %d", resp.StatusCode)
+	}
+	select {
+	case <-received:
+	case <-time.After(time.Minute):
+		t.Fatal("the webhook was not delivered within a minute")
+	}
+
+	s.cancel() // as SIGTERM does, while the receiver holds the delivery
+	time.Sleep(300 * time.Millisecond)
+	release <- struct{}{}
+	if code := s.stop(); code != exitOK {
+		t.Errorf("serve exited with %d\n%s", code, s.stderr)
+	}
+	var endpoints []struct {
+		LastStatus int    `json:"last_status"`
+		LastError  string `json:"last_error"`
+	}
+	e.mustJSON(&endpoints, "admin", "webhook", "list", "--org", "acme")
+	if len(endpoints) != 1 || endpoints[0].LastStatus != http.StatusNoContent || endpoints[0].LastError != "" {
+		t.Errorf("the delivery in flight when serve stopped was recorded as %+v, want status 204 and no error", endpoints)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("the receiver got %d requests, want 1", n)
 	}
 }
