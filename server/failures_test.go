@@ -113,6 +113,12 @@ func TestElasticAccessLogHidesTokens(t *testing.T) {
 		{"GET", "/api/v1/organizations/invitations/" + token},
 		{"POST", "/api/v1/organizations/invitations/" + token + "/_accept"},
 		{"DELETE", "/api/v1/organizations/" + org.ID + "/invitations/" + token},
+		// No route matches these: a wrong method, a trailing slash.
+		{"PUT", "/api/v1/organizations/invitations/" + token},
+		{"GET", "/api/v1/organizations/invitations/" + token + "/_accept"},
+		{"POST", "/api/v1/organizations/invitations/" + token + "/_accept/"},
+		{"GET", "/api/v1/organizations/invitations/" + token + "/"},
+		{"PUT", "/api/v1/organizations/" + org.ID + "/invitations/" + token},
 	} {
 		req := httptest.NewRequest(rq.method, rq.path, nil)
 		req.Header.Set("Authorization", "ApiKey "+owner.Key)

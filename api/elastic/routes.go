@@ -142,9 +142,33 @@ func NotFound() *orgd.Error {
 	return &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."}
 }
 
-// WriteError writes err in the Elastic envelope.
+// WriteError writes err in the Elastic envelope, for a request no route
+// matched (a wrong method, a trailing slash): the invitation tokens its path
+// may carry are kept out of the access log, as the routes keep them.
 func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	hideTokens(r)
 	httpx.WriteError(a.log, writeError, w, r, err)
+}
+
+// hideTokens logs the path of a request under /api/v1/organizations/
+// invitations/{invitation_token} or /api/v1/organizations/{id}/invitations/
+// {invitation_tokens} with those segments as their template.
+func hideTokens(r *http.Request) {
+	const base = "/api/v1/organizations/"
+	rest, ok := strings.CutPrefix(r.URL.Path, base)
+	if !ok {
+		return
+	}
+	segs := strings.Split(rest, "/")
+	switch {
+	case len(segs) >= 2 && segs[0] == "invitations":
+		segs[1] = "{invitation_token}"
+	case len(segs) >= 3 && segs[1] == "invitations":
+		segs[2] = "{invitation_tokens}"
+	default:
+		return
+	}
+	httpx.SetLogPath(r.Context(), base+strings.Join(segs, "/"))
 }
 
 // handler authenticates the caller and runs the route's handler, behind
