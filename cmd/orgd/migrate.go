@@ -26,8 +26,11 @@ func (e *env) migrate(args []string) error {
 	if err != nil {
 		return err
 	}
-	current, _, err := st.MigrationStatus(e.ctx)
+	current, latest, err := st.MigrationStatus(e.ctx)
 	if err != nil {
+		return err
+	}
+	if err := newerSchema(st, current, latest); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s database %s is at schema version %d\n", st.Engine(), st.Target(), current)

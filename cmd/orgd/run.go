@@ -204,12 +204,18 @@ func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *
 
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {
 	if migrate {
-		return migrateAll(e.ctx, st, func(what string, version int64, name string) {
+		err := migrateAll(e.ctx, st, func(what string, version int64, name string) {
 			log.Info("applied migration", "schema", what, "version", version, "name", name)
 		})
+		if err != nil {
+			return err
+		}
 	}
 	current, latest, err := st.MigrationStatus(e.ctx)
 	if err != nil {
+		return err
+	}
+	if err := newerSchema(st, current, latest); err != nil {
 		return err
 	}
 	if current < latest {
@@ -221,6 +227,17 @@ func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) erro
 	}
 	if pending {
 		return fmt.Errorf("the %s database lacks the outbox tables of this orgd: run \"orgd migrate\" (or start with --migrate)", st.Engine())
+	}
+	return nil
+}
+
+// newerSchema refuses a database that a newer orgd has migrated: this
+// binary does not know its tables (a rolled-back deployment, an old image
+// started by mistake) and would write rows that lack what the newer one
+// needs.
+func newerSchema(st *store.Store, current, latest int64) error {
+	if current > latest {
+		return fmt.Errorf("the %s database is at schema version %d, newer than this orgd (%s) knows (%d): a newer orgd migrated it; run that version", st.Engine(), current, versionString(), latest)
 	}
 	return nil
 }

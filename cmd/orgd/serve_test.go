@@ -272,3 +272,33 @@ func TestServeFinishesDeliveriesInFlight(t *testing.T) {
 		t.Errorf("the receiver got %d requests, want 1", n)
 	}
 }
+
+// TestNewerSchemaIsRefused: a database that a newer orgd migrated (a
+// rolled-back deployment) is refused by serve, with or without --migrate,
+// and by migrate, instead of being served by a binary that does not know
+// its tables.
+func TestNewerSchemaIsRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		e := newTestEnv(t, databaseURL)
+		e.must("migrate")
+		latest := latestVersion(t, databaseURL)
+		st, err := store.Open(context.Background(), databaseURL, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.DB().Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, TRUE)`, latest+1)
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("is at schema version %d, newer than this orgd", latest+1)
+		for _, args := range [][]string{nil, {"--migrate"}} {
+			if s := e.start(args...); s.URL != "" || s.code != exitError || !strings.Contains(s.stderr.String(), want) {
+				t.Errorf("serve %v on a newer schema: exit %d, listening at %q; want exit 1 with %q\n%s", args, s.code, s.URL, want, s.stderr)
+			}
+		}
+		if r := e.run("migrate"); r.code != exitError || !strings.Contains(r.stderr, want) {
+			t.Errorf("migrate on a newer schema: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
