@@ -488,15 +488,20 @@ func redactURL(s string) string {
 func (c *Config) StorageFlags() string {
 	var flags []string
 	if c.DataDir != "./orgd-data" {
-		flags = append(flags, "--data-dir '"+c.DataDir+"'")
+		flags = append(flags, "--data-dir "+shellQuote(c.DataDir))
 	}
 	if c.DatabaseURL != "sqlite:"+filepath.Join(c.DataDir, "orgd.db") {
-		flags = append(flags, "--database-url '"+store.Redact(c.DatabaseURL)+"'")
+		flags = append(flags, "--database-url "+shellQuote(store.Redact(c.DatabaseURL)))
 	}
 	if len(flags) == 0 {
 		return ""
 	}
 	return " " + strings.Join(flags, " ")
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Engine reports the database engine the configuration selects.

@@ -210,6 +210,19 @@ func TestDerivedDefaults(t *testing.T) {
 	if want := " --data-dir '" + dir + "'"; c.StorageFlags() != want {
 		t.Errorf("StorageFlags() = %q, want %q", c.StorageFlags(), want)
 	}
+	// The flags are pasted into a shell: they must name the same files.
+	for _, tc := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"ORGD_DATABASE_URL": "/srv/my data/orgd.db"}, ` --database-url '/srv/my data/orgd.db'`},
+		{map[string]string{"ORGD_DATABASE_URL": "sqlite:/srv/a b/orgd.db"}, ` --database-url 'sqlite:/srv/a b/orgd.db'`},
+		{map[string]string{"ORGD_DATA_DIR": "/srv/ann's data"}, ` --data-dir '/srv/ann'\''s data'`},
+	} {
+		if got := mustLoad(t, config.Storage, tc.vars).StorageFlags(); got != tc.want {
+			t.Errorf("StorageFlags() with %v = %q, want %q", tc.vars, got, tc.want)
+		}
+	}
 	if want := filepath.Join(dir, config.KeyFileName); c.KeyFile() != want {
 		t.Errorf("KeyFile() = %q, want %q", c.KeyFile(), want)
 	}

@@ -120,14 +120,22 @@ func Redact(databaseURL string) string {
 		}
 		return databaseURL
 	}
+	hidden := false
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			hidden = true
 		}
 	}
 	if q := u.Query(); q.Has("password") {
 		q.Set("password", "xxxxx")
 		u.RawQuery = q.Encode()
+		hidden = true
+	}
+	if !hidden {
+		// Unchanged: a SQLite path must stay the path it is (u.String()
+		// writes "my dir" as "my%20dir", another file).
+		return databaseURL
 	}
 	return u.String()
 }
