@@ -162,6 +162,9 @@ func TestDatabasePasswordStaysOutOfMessages(t *testing.T) {
 		"postgresql://orgd:hunter2@db/orgd%zz",
 		"mysql://orgd:hunter2@db:notaport/orgd",
 		"mysql://orgd:hunter2@db/orgd",
+		// libpq's key=value form is not a SQLite file name.
+		"host=db user=orgd password=hunter2 dbname=orgd",
+		"dbname=orgd password=hunter2",
 	} {
 		_, err := load(t, config.Storage, map[string]string{"ORGD_DATABASE_URL": bad})
 		if err == nil {

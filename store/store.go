@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,8 +106,27 @@ func Parse(databaseURL string) (Engine, string, error) {
 		return "", "", fmt.Errorf("unsupported database URL scheme in %q: use postgres:// or a SQLite file path", Redact(databaseURL))
 	case databaseURL == "":
 		return "", "", errors.New("no database URL")
+	case isKeywordDSN(databaseURL):
+		// Not quoted: it holds the password.
+		return "", "", errors.New("a PostgreSQL key=value connection string (host=... dbname=...) is not taken: use a URL, postgres://user:password@host:5432/dbname?sslmode=..., or sqlite:PATH for a SQLite file whose name looks like one")
 	}
 	return SQLite, databaseURL, nil
+}
+
+// keywordDSN are the keywords of libpq's key=value connection strings
+// that a database name would hardly begin with.
+var keywordDSN = []string{"host", "hostaddr", "port", "dbname", "user", "password", "passfile", "sslmode", "connect_timeout", "service"}
+
+// isKeywordDSN reports whether a bare path is in fact a libpq connection
+// string such as "host=db user=orgd password=...", which would otherwise
+// become the name of a new SQLite file.
+func isKeywordDSN(s string) bool {
+	for _, field := range strings.Fields(s) {
+		if key, _, ok := strings.Cut(field, "="); ok && slices.Contains(keywordDSN, strings.ToLower(key)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Redact hides the password of a database URL, in its user information or
