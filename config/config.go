@@ -24,6 +24,7 @@ import (
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/auth"
 	"github.com/orgd/orgd/httpx"
+	orgdmail "github.com/orgd/orgd/mail"
 	"github.com/orgd/orgd/store"
 )
 
@@ -133,8 +134,8 @@ var Options = []Option{
 
 	{"listen", "ORGD_LISTEN", "127.0.0.1:8080", "address the HTTP server listens on", Server, false,
 		func(c *Config, v string) error {
-			if _, _, err := net.SplitHostPort(v); err != nil {
-				return fmt.Errorf("must be host:port: %w", err)
+			if err := hostPort(v); err != nil {
+				return err
 			}
 			c.Listen = v
 			return nil
@@ -173,8 +174,10 @@ var Options = []Option{
 
 	{"smtp-url", "ORGD_SMTP_URL", "", "SMTP server for invitation emails: smtp://user:password@host:587 (STARTTLS when offered; ?starttls=required or ?starttls=off), smtps://... for implicit TLS (default: none; accept links are written to the log)", Server, true,
 		func(c *Config, v string) error {
-			if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
-				return errors.New("must start with smtp:// or smtps://")
+			if v != "" {
+				if err := orgdmail.CheckURL(v); err != nil {
+					return err
+				}
 			}
 			c.SMTPURL = v
 			return nil
@@ -194,6 +197,9 @@ var Options = []Option{
 			if v != "" {
 				if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
 					return errors.New("must be an existing directory")
+				}
+				if _, err := orgdmail.LoadTemplates(v); err != nil {
+					return err
 				}
 			}
 			c.MailTemplatesDir = v
@@ -239,8 +245,8 @@ var Options = []Option{
 	{"metrics-listen", "ORGD_METRICS_LISTEN", "", "address to serve Prometheus metrics on alone (default: /metrics on the main listener)", Server, false,
 		func(c *Config, v string) error {
 			if v != "" {
-				if _, _, err := net.SplitHostPort(v); err != nil {
-					return fmt.Errorf("must be host:port: %w", err)
+				if err := hostPort(v); err != nil {
+					return err
 				}
 			}
 			c.MetricsListen = v
@@ -295,6 +301,19 @@ var Options = []Option{
 		boolSetter(func(c *Config) *bool { return &c.Limits.AcceptAnyEmail })},
 	{"webhook-allow-private", "ORGD_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback, private and link-local addresses (receivers on this machine or its network); otherwise such URLs are refused and deliveries never connect to such addresses", Rules, false,
 		boolSetter(func(c *Config) *bool { return &c.Limits.WebhookAllowPrivate })},
+}
+
+// hostPort checks an address to listen on: host:port, the port a number
+// from 0 to 65535 or a service name.
+func hostPort(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("must be host:port: %w", err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("must be host:port with a port from 0 to 65535: %w", err)
+	}
+	return nil
 }
 
 func nonEmpty(v string) error {

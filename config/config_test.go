@@ -393,3 +393,34 @@ func TestOIDCOptionsGoTogether(t *testing.T) {
 		t.Errorf("the configuration in the log should name the issuer and hide the secret: %s", log.String())
 	}
 }
+
+// TestLateMistakesAreRefusedAtLoad: values that only the SMTP client, the
+// templates or the listener would have refused are refused with the other
+// mistakes, before serve touches the database.
+func TestLateMistakesAreRefusedAtLoad(t *testing.T) {
+	templates := t.TempDir()
+	if err := os.WriteFile(filepath.Join(templates, "invitation.txt"), []byte("{{.NoSuchField}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ flag, value string }{
+		{"smtp-url", "smtp://orgd:hunter2@mail.example:abc"},
+		{"smtp-url", "smtp://orgd:hunter2@mail.example:99999"},
+		{"smtp-url", "smtp://orgd:hunter2@mail.example?starttls=maybe"},
+		{"smtp-url", "smtp://orgd:hunter2@:25"},
+		{"smtp-url", "smtp://orgd:hunter2%zz@mail.example"},
+		{"mail-templates-dir", templates},
+		{"listen", "127.0.0.1:99999"},
+		{"listen", ":-1"},
+		{"metrics-listen", "127.0.0.1:70000"},
+	} {
+		_, err := load(t, config.Storage|config.Server|config.Rules, map[string]string{"ORGD_MAIL_FROM": "orgd@x.test"}, "--"+tc.flag+"="+tc.value)
+		switch {
+		case err == nil:
+			t.Errorf("--%s=%s was accepted", tc.flag, tc.value)
+		case !strings.Contains(err.Error(), "--"+tc.flag+": "):
+			t.Errorf("--%s=%s: error %q does not name the option", tc.flag, tc.value, err)
+		case strings.Contains(err.Error(), "hunter2"):
+			t.Errorf("--%s=%s: error %q shows the password", tc.flag, tc.value, err)
+		}
+	}
+}

@@ -63,6 +63,58 @@ type SMTPOptions struct {
 	TLSConfig *tls.Config // nil: verify against the system roots
 }
 
+// smtpURL is an SMTP URL, checked.
+type smtpURL struct {
+	u       *url.URL
+	host    string
+	port    int
+	options []gomail.Option // the TLS policy
+}
+
+// CheckURL reports what is wrong with an SMTP URL (see NewSMTP), without
+// naming the option or showing the URL, which may hold a password.
+func CheckURL(rawURL string) error {
+	_, err := parseURL(rawURL)
+	return err
+}
+
+func parseURL(rawURL string) (*smtpURL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("is not a URL (percent-encode special characters in the user name and password)")
+	}
+	p := &smtpURL{u: u, host: u.Hostname()}
+	if p.host == "" {
+		return nil, errors.New("has no host")
+	}
+	p.port = 587
+	switch u.Scheme {
+	case "smtp":
+		switch u.Query().Get("starttls") {
+		case "", "opportunistic":
+			p.options = append(p.options, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+		case "required":
+			p.options = append(p.options, gomail.WithTLSPolicy(gomail.TLSMandatory))
+		case "off":
+			p.options = append(p.options, gomail.WithTLSPolicy(gomail.NoTLS))
+			p.port = 25
+		default:
+			return nil, errors.New("starttls must be required, off or opportunistic")
+		}
+	case "smtps":
+		p.options = append(p.options, gomail.WithSSL())
+		p.port = 465
+	default:
+		return nil, errors.New("must start with smtp:// or smtps://")
+	}
+	if port := u.Port(); port != "" {
+		if p.port, err = strconv.Atoi(port); err != nil || p.port < 1 || p.port > 65535 {
+			return nil, fmt.Errorf("has a bad port %q", port)
+		}
+	}
+	return p, nil
+}
+
 // NewSMTP returns a sender for an SMTP URL:
 //
 //	smtp://user:password@host:587            STARTTLS when the server offers it
@@ -72,45 +124,15 @@ type SMTPOptions struct {
 //
 // Credentials are sent only over TLS (or to a server on localhost).
 func NewSMTP(rawURL, from string, opts SMTPOptions) (*SMTP, error) {
-	u, err := url.Parse(rawURL)
+	p, err := parseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("ORGD_SMTP_URL is not a URL")
-	}
-	host := u.Hostname()
-	if host == "" {
-		return nil, errors.New("ORGD_SMTP_URL has no host")
+		return nil, fmt.Errorf("ORGD_SMTP_URL %w", err)
 	}
 	if err := gomail.NewMsg().From(from); err != nil {
 		return nil, fmt.Errorf("ORGD_MAIL_FROM %q is not an address: %v", from, err)
 	}
-	var options []gomail.Option
-	defaultPort := 587
-	switch u.Scheme {
-	case "smtp":
-		switch u.Query().Get("starttls") {
-		case "", "opportunistic":
-			options = append(options, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
-		case "required":
-			options = append(options, gomail.WithTLSPolicy(gomail.TLSMandatory))
-		case "off":
-			options = append(options, gomail.WithTLSPolicy(gomail.NoTLS))
-			defaultPort = 25
-		default:
-			return nil, fmt.Errorf("ORGD_SMTP_URL: starttls must be required, off or opportunistic")
-		}
-	case "smtps":
-		options = append(options, gomail.WithSSL())
-		defaultPort = 465
-	default:
-		return nil, fmt.Errorf("ORGD_SMTP_URL must start with smtp:// or smtps://")
-	}
-	port := defaultPort
-	if p := u.Port(); p != "" {
-		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
-			return nil, fmt.Errorf("ORGD_SMTP_URL has a bad port %q", p)
-		}
-	}
-	options = append(options, gomail.WithPort(port))
+	u, host, port := p.u, p.host, p.port
+	options := append(p.options, gomail.WithPort(port))
 	if opts.Timeout > 0 {
 		options = append(options, gomail.WithTimeout(opts.Timeout))
 	}
