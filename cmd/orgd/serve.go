@@ -55,6 +55,14 @@ func (e *env) serve(args []string) error {
 	}
 	defer ln.Close() // Serve closes it too; this covers the returns before
 	cfg.ListeningOn(ln.Addr().String())
+	errc := make(chan error, 2)
+	if cfg.MetricsListen != "" {
+		msrv, err := serveMetrics(cfg.MetricsListen, m, log, errc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	worker, err := mailWorker(cfg, svc, log, m)
 	if err != nil {
 		return err
@@ -100,14 +108,8 @@ func (e *env) serve(args []string) error {
 	fmt.Fprintf(e.stdout, "orgd %s listening on http://%s (%s database %s)\n", versionString(), ln.Addr(), st.Engine(), st.Target())
 	e.printFirstKeyHint(svc, cfg)
 
-	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.MetricsListen != "" {
-		msrv, err := serveMetrics(cfg.MetricsListen, m, log, errc)
-		if err != nil {
-			return err
-		}
-		defer msrv.Close()
 		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics\n", cfg.MetricsListen)
 	}
 	select {

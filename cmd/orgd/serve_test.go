@@ -100,6 +100,16 @@ func TestServeReportsABusyAddress(t *testing.T) {
 	}
 }
 
+// TestServeReportsABusyMetricsAddress: a busy ORGD_METRICS_LISTEN stops
+// serve before it says it listens, as a busy main address does.
+func TestServeReportsABusyMetricsAddress(t *testing.T) {
+	first := newTestEnv(t, "").serve()
+	s := newTestEnv(t, "").start("--metrics-listen", strings.TrimPrefix(first.URL, "http://"))
+	if s.URL != "" || s.code != exitError || !strings.Contains(s.stderr.String(), "for metrics") {
+		t.Errorf("serve with a busy metrics address: exit %d, listening at %q\nstdout:\n%s\nstderr:\n%s", s.code, s.URL, s.stdout, s.stderr)
+	}
+}
+
 var schemaVersion = regexp.MustCompile(`is at schema version (\d+)\n$`)
 
 // latestVersion opens databaseURL and checks that it is fully migrated.
