@@ -443,6 +443,26 @@ func TestStartTLSRequired(t *testing.T) {
 	}
 }
 
+// TestCredentialsGoToLocalhostWithoutTLS: a relay on this machine that
+// asks for AUTH PLAIN without offering TLS gets the credentials (as
+// docs/design.md says), and a message goes through.
+func TestCredentialsGoToLocalhostWithoutTLS(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{User: "orgd", Password: "right"})
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		_, port, _ := strings.Cut(srv.Addr(), ":")
+		sender, err := mail.NewSMTP("smtp://orgd:right@"+host+":"+port, "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"}); err != nil {
+			t.Errorf("sending through %s with the right credentials: %v", host, err)
+		}
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Errorf("the relay accepted %d messages, want 2", n)
+	}
+}
+
 // TestWrongCredentialsAreRefused checks that AUTH runs and fails loudly.
 func TestWrongCredentialsAreRefused(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{User: "orgd", Password: "right"})
@@ -450,8 +470,8 @@ func TestWrongCredentialsAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"}); err == nil {
-		t.Error("wrong credentials were accepted")
+	if err := sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "535") {
+		t.Errorf("wrong credentials: %v, want the server's 535", err)
 	}
 	if len(srv.Messages()) != 0 {
 		t.Error("a message went through without authentication")

@@ -145,13 +145,24 @@ func NewSMTP(rawURL, from string, opts SMTPOptions) (*SMTP, error) {
 	options = append(options, gomail.WithTLSConfig(tlsConfig))
 	if u.User != nil && u.User.Username() != "" {
 		password, _ := u.User.Password()
-		options = append(options, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+		// go-mail's own discovery never offers PLAIN or LOGIN without TLS,
+		// not even to localhost; asked for them by name, it sends them over
+		// TLS or to localhost only (its PlainAuth and LoginAuth refuse an
+		// unencrypted connection to any other host).
+		options = append(options, gomail.WithOpportunisticSMTPAuth(authPreference...),
 			gomail.WithUsername(u.User.Username()), gomail.WithPassword(password))
 	}
 	if hello := helloName(from); hello != "" {
 		options = append(options, gomail.WithHELO(hello))
 	}
 	return &SMTP{host: host, from: from, options: options, target: u.Scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))}, nil
+}
+
+// authPreference is the order in which AUTH mechanisms are chosen among
+// those the server offers: go-mail's own, NTLM aside.
+var authPreference = []gomail.SMTPAuthType{
+	gomail.SMTPAuthSCRAMSHA256PLUS, gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1PLUS, gomail.SMTPAuthSCRAMSHA1,
+	gomail.SMTPAuthCramMD5, gomail.SMTPAuthPlain, gomail.SMTPAuthLogin,
 }
 
 // helloName is the domain of the sender address, announced in EHLO.
