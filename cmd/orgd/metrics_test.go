@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,14 +94,50 @@ func TestReadinessFailsWithoutTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := readiness(st)(ctx)
+	checks := readiness(st, slog.New(slog.DiscardHandler))(ctx)
 	if checks["database"] != nil || checks["migrations"] == nil {
 		t.Errorf("unmigrated database: %v", checks)
 	}
 	// An unreachable database.
 	st.Close()
-	checks = readiness(st)(ctx)
+	checks = readiness(st, slog.New(slog.DiscardHandler))(ctx)
 	if checks["database"] == nil || checks["migrations"] == nil {
 		t.Errorf("closed database: %v", checks)
+	}
+}
+
+// TestReadinessShowsNoDatabaseDetails: /readyz answers anyone, so a
+// database that stops answering is reported without the driver's error,
+// which names its host, port, user and database; the log has the cause.
+func TestReadinessShowsNoDatabaseDetails(t *testing.T) {
+	databaseURL := testdb.URL(t, store.Postgres)
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	st, err := store.Open(context.Background(), databaseURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	admin, err := sql.Open("pgx", os.Getenv(testdb.PostgresEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	for check, err := range readiness(st, slog.New(slog.NewTextHandler(&logs, nil)))(context.Background()) {
+		if err == nil {
+			t.Errorf("check %s passed on a database that is gone", check)
+		} else if text := err.Error(); strings.Contains(text, u.Host) || strings.Contains(text, name) {
+			t.Errorf("check %s answers %q, which names the database", check, text)
+		}
+	}
+	if !strings.Contains(logs.String(), name) {
+		t.Errorf("the log lacks the cause:\n%s", logs.String())
 	}
 }

@@ -95,7 +95,7 @@ func (e *env) serve(args []string) error {
 		Handler: server.New(svc, log, server.Options{MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL,
 			AcceptRedirect: cfg.AcceptRedirect, PageRequireSignIn: cfg.PageSignIn, PageSignIn: pageSignIn(cfg, issuer),
 			Failures: httpx.NewFailures(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst, cfg.TrustedProxies, nil),
-			Ready:    readiness(st), Metrics: m, ServeMetrics: cfg.MetricsListen == ""}),
+			Ready:    readiness(st, log), Metrics: m, ServeMetrics: cfg.MetricsListen == ""}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.RequestTimeout,
 		WriteTimeout:      cfg.RequestTimeout,
@@ -197,18 +197,23 @@ func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger, errc chan<-
 }
 
 // readiness checks what orgd needs to serve: the database answers and its
-// schema is the one this binary needs.
-func readiness(st *store.Store) func(context.Context) map[string]error {
+// schema is the one this binary needs. /readyz answers anyone, so the
+// driver's errors, which name the database's host, user and name, go to
+// the log and the answer only says which check failed.
+func readiness(st *store.Store, log *slog.Logger) func(context.Context) map[string]error {
 	return func(ctx context.Context) map[string]error {
-		checks := map[string]error{"database": st.Ping(ctx), "migrations": nil}
-		if checks["database"] != nil {
+		checks := map[string]error{"database": nil, "migrations": nil}
+		if err := st.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "readiness: the database does not answer", "error", err)
+			checks["database"] = errors.New("the database does not answer (the cause is in the log)")
 			checks["migrations"] = errors.New("unknown: the database does not answer")
 			return checks
 		}
 		current, latest, err := st.MigrationStatus(ctx)
 		switch {
 		case err != nil:
-			checks["migrations"] = err
+			log.WarnContext(ctx, "readiness: reading the schema version failed", "error", err)
+			checks["migrations"] = errors.New("the schema version could not be read (the cause is in the log)")
 		case current < latest:
 			checks["migrations"] = fmt.Errorf("schema version %d, this orgd needs %d: run orgd migrate", current, latest)
 		default:
