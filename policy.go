@@ -120,16 +120,51 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 	if err != nil {
 		return nil, nil, err
 	}
-	if p.PlatformAdmin() {
-		return org, m, nil
-	}
-	if m == nil {
-		return nil, nil, errOrgNotFound
-	}
-	if !may(m.EffectiveRole(), act) {
-		return nil, nil, errInvalidAccess
+	if err := allowed(p, m, act); err != nil {
+		return nil, nil, err
 	}
 	return org, m, nil
+}
+
+// accessToChangeMembers is access for the changes of members that can
+// lower the number of owners or of members able to manage the organization
+// (role changes, removals). It locks the organization and reads the
+// caller's membership again under the lock; the change then reads its
+// targets, so that of two such changes the later decides on what the
+// earlier committed. The locking query alone would not do: at READ
+// COMMITTED (PostgreSQL) a query that waited for a row lock returns the
+// locked row but the rows joined to it as they were when the query began,
+// so a caller demoted or removed by the transaction it waited for would
+// act with its old role.
+func accessToChangeMembers(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*Organization, *Membership, error) {
+	org, m, err := accessLocking(ctx, tx, p, ref, act, true)
+	if err != nil || m == nil {
+		return org, m, err
+	}
+	m, err = tx.Membership(ctx, org.ID, m.UserID)
+	if errors.Is(err, ErrNotFound) {
+		m = nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if err := allowed(p, m, act); err != nil {
+		return nil, nil, err
+	}
+	return org, m, nil
+}
+
+// allowed checks act for a caller whose membership is m (nil if none).
+func allowed(p *Principal, m *Membership, act Action) error {
+	if p.PlatformAdmin() {
+		return nil
+	}
+	if m == nil {
+		return errOrgNotFound
+	}
+	if !may(m.EffectiveRole(), act) {
+		return errInvalidAccess
+	}
+	return nil
 }
 
 // accessUser is access for acting on a user across organizations (the
