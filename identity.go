@@ -176,7 +176,9 @@ func (s *Service) linkIdentity(ctx context.Context, tx Tx, id *Identity, email E
 }
 
 // followEmail stores the address a linked user's token gives, unless it is
-// already stored.
+// already stored. A verified address revokes the open invitations to it of
+// the organizations the user is a member of (see revokeInvitationToMember),
+// as the user who signed in.
 func (s *Service) followEmail(ctx context.Context, tx Tx, u *User, email Email, verified bool) error {
 	if verified {
 		holder, err := tx.UserByEmail(ctx, email.Norm)
@@ -195,6 +197,22 @@ func (s *Service) followEmail(ctx context.Context, tx Tx, u *User, email Email, 
 	if err := tx.SetUserEmail(ctx, u.ID, email, verified); err != nil {
 		return err
 	}
+	newlyVerified := verified && (!u.EmailVerified || u.EmailNorm != email.Norm)
 	u.Email, u.EmailNorm, u.EmailVerified = email.Address, email.Norm, verified
+	if !newlyVerified {
+		return nil
+	}
+	// The address is now a member's wherever the user is one: an open
+	// invitation to it there could only be refused. Rare (an address
+	// changes or becomes verified): one look-up per organization.
+	orgs, err := tx.ListUserOrganizations(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		if err := s.revokeInvitationToMember(ctx, tx, &Principal{User: u}, u, org.ID); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -615,7 +615,9 @@ func invitationByToken(ctx context.Context, tx Tx, token string) (*Invitation, e
 
 // AcceptInvitationByToken makes the caller a member with the invitation's
 // roles. The caller's address must be verified, and match the invitation's
-// unless the server accepts any address for token holders.
+// unless the server accepts any address for token holders; accepting another
+// address's invitation revokes the organization's open invitation to the
+// caller's own (see revokeInvitationToMember).
 // Errors: user.email_unverified, organization.invitation_not_found, organization.invitation_email_mismatch,
 // organization.invitation_expired, organization.invitation_already_used,
 // organization.user_organization_already_belongs.
@@ -754,7 +756,54 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 	); err != nil {
 		return nil, err
 	}
+	if inv.EmailNorm != p.User.EmailNorm {
+		// Another address's invitation (ORGD_ACCEPT_ANY_EMAIL): the
+		// caller's own may be open too.
+		if err := s.revokeInvitationToMember(ctx, tx, p, p.User, inv.OrgID); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// reasonMemberAddress is why revokeInvitationToMember revokes, in the
+// details of its audit event.
+const reasonMemberAddress = "the address is a member's"
+
+// revokeInvitationToMember revokes the open invitation (expired or not) of
+// organization orgID to the verified address of u, who is a member of it or
+// becomes one in the transaction: an organization never lists an open
+// invitation to a member's verified address. Such an invitation could only
+// be refused (organization.user_organization_already_belongs), as inviting
+// the address is, yet it would hold a seat and Elastic's clients read every
+// listed invitation as a member to come (the ec Terraform provider showed
+// the member as pending, then deleted the invitation and failed to change
+// the member's role). An unverified address proves nothing: its invitation
+// stays for whoever controls the address. The revoke is recorded and
+// announced as any other (invitation.revoked), by p, with the reason in
+// its details. Every path that makes u a member of orgID otherwise than by
+// accepting the invitation to u's own address calls it, and so does a
+// change of u's address (followEmail).
+func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Principal, u *User, orgID string) error {
+	if !u.EmailVerified {
+		return nil
+	}
+	known, err := tx.Invitees(ctx, orgID, []string{u.EmailNorm})
+	if err != nil {
+		return err
+	}
+	inv := known.Open[u.EmailNorm]
+	if inv == nil {
+		return nil
+	}
+	now := s.clock()
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "")
+	if err != nil || !won {
+		return err // not won: a concurrent answer or revoke closed it
+	}
+	inv.Status, inv.RespondedAt = InvitationRevoked, now
+	return s.audit(ctx, tx, p, orgID, AuditInvitationRevoked, "invitation", inv.ID,
+		map[string]any{"email": inv.Email, "user_id": u.ID, "reason": reasonMemberAddress}, inv)
 }
 
 func (s *Service) decline(ctx context.Context, tx Tx, p *Principal, inv *Invitation) error {

@@ -71,6 +71,9 @@ func membership(ctx context.Context, tx Tx, orgID, userID string) (*Membership, 
 
 // AddMember makes an existing user a member with one organization role.
 // Owners and admins may; only owners may add owners. max_members applies.
+// An open invitation of the organization to the user's verified address is
+// revoked (see revokeInvitationToMember), and does not count as a seat
+// besides the membership.
 // Errors: organization.not_found, organization.invalid_access, user.not_found,
 // organization.user_organization_already_belongs, organization.member_limit_exceeded.
 func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef string, role Role) (*Membership, error) {
@@ -93,15 +96,6 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 			}
 		}
 		now := s.clock()
-		if org.MaxMembers > 0 {
-			c, err := tx.CountForLimits(ctx, org.ID, LimitQuery{Seats: true, Now: now})
-			if err != nil {
-				return err
-			}
-			if err := checkSeats(org, c, 1); err != nil {
-				return err
-			}
-		}
 		roles := RoleAssignments{}.WithOrgRole(org.ID, role)
 		m = &Membership{OrgID: org.ID, UserID: u.ID, Roles: roles, Role: role, MemberSince: now, Email: u.Email, Name: u.Name}
 		if err := tx.InsertMembership(ctx, m); errors.Is(err, ErrConflict) {
@@ -109,9 +103,31 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 		} else if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, org.ID, AuditMemberAdded, "member", u.ID, map[string]any{"email": u.Email, "role": role}, memberChange{Membership: m})
+		if err := s.audit(ctx, tx, p, org.ID, AuditMemberAdded, "member", u.ID, map[string]any{"email": u.Email, "role": role}, memberChange{Membership: m}); err != nil {
+			return err
+		}
+		if err := s.revokeInvitationToMember(ctx, tx, p, u, org.ID); err != nil {
+			return err
+		}
+		// Seats are counted last: a member hears that it belongs already
+		// whatever the limit, and the invitation just revoked holds no
+		// seat besides the membership. A refusal rolls everything back.
+		if org.MaxMembers > 0 {
+			c, err := tx.CountForLimits(ctx, org.ID, LimitQuery{Seats: true, Now: now})
+			if err != nil {
+				return err
+			}
+			c.Members-- // the one this request adds
+			if err := checkSeats(org, c, 1); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // SetMemberRole makes role the member's one organization role, keeping its

@@ -240,15 +240,24 @@ func TestAcceptRules(t *testing.T) {
 	})
 }
 
-// TestAcceptByAMember: a member who accepts an invitation still open to
-// them is told they belong already, and nothing changes: the invitation
-// stays open and the membership keeps its role.
+// TestAcceptByAMember: a member who accepts an invitation is told they
+// belong already, and nothing changes: an open invitation stays open and
+// the membership keeps its role. The invitations are the ones a member can
+// still hold: one they declined before being added, and another address's
+// (ORGD_ACCEPT_ANY_EMAIL); one to their own verified address was revoked
+// when they became a member.
 func TestAcceptByAMember(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
-		f := newFixture(t, url)
-		inv := must(f.invite(f.owner, "dana@x.test"))[0]
-		dana := f.member("dana@x.test", orgd.RoleReader)
-		_, err := f.svc.AcceptInvitationByToken(f.ctx, dana, inv.Token)
+		f := newFixture(t, url, func(l *orgd.Limits) { l.AcceptAnyEmail = true })
+		declined := must(f.invite(f.owner, "dana@x.test"))[0]
+		dana := f.user("dana@x.test")
+		must(f.svc.DeclineInvitationByToken(f.ctx, dana, declined.Token))
+		must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, dana.User.ID, orgd.RoleReader))
+		_, err := f.svc.AcceptInvitationByToken(f.ctx, dana, declined.Token)
+		wantCode(t, err, orgd.CodeAlreadyMember)
+
+		inv := must(f.invite(f.owner, "dana.other@x.test"))[0]
+		_, err = f.svc.AcceptInvitationByToken(f.ctx, dana, inv.Token)
 		wantCode(t, err, orgd.CodeAlreadyMember)
 		open := must(f.list(orgd.OpenStates))
 		if len(open) != 1 || open[0].ID != inv.ID || open[0].Status != orgd.InvitationOpen {
@@ -258,6 +267,101 @@ func TestAcceptByAMember(t *testing.T) {
 		if m.EffectiveRole() != orgd.RoleReader {
 			t.Errorf("the member's role became %s", m.EffectiveRole())
 		}
+	})
+}
+
+// TestNoOpenInvitationToAMember: an organization never lists an open
+// invitation to the verified address of one of its members. A user who
+// becomes a member otherwise than by accepting it (orgd admin member add,
+// accepting another address's invitation with ORGD_ACCEPT_ANY_EMAIL), or a
+// member whose address becomes verified or changes to a verified one,
+// has that invitation revoked in the same transaction, with an
+// invitation.revoked event by whoever made the change that says why. An
+// unverified address keeps its invitation.
+func TestNoOpenInvitationToAMember(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url, func(l *orgd.Limits) { l.AcceptAnyEmail = true })
+		invs := map[string]string{} // invitation id by address
+		for _, inv := range must(f.invite(f.owner, "dana@x.test", "eve@x.test", "fay@x.test", "hal@x.test", "ivy.new@x.test")) {
+			invs[inv.Email] = inv.ID
+		}
+		openAddresses := func() []string {
+			var out []string
+			for _, inv := range must(f.list(orgd.OpenStates)) {
+				out = append(out, inv.Email)
+			}
+			slices.Sort(out)
+			return out
+		}
+
+		// Added by orgd admin, the address written otherwise.
+		f.member("DANA@x.test", orgd.RoleReader)
+		// Accepting another address's invitation.
+		eve := f.user("eve@x.test")
+		gil := must(f.invite(f.owner, "gil@x.test"))[0]
+		must(f.svc.AcceptInvitationByToken(f.ctx, eve, gil.Token))
+		// Added with an unverified address.
+		idp := func(subject, email string, verified bool) *orgd.Principal {
+			return must(f.svc.SignIn(f.ctx, &orgd.Identity{Issuer: "https://idp.example.com", Subject: subject, Email: email, EmailVerified: verified}))
+		}
+		hal := idp("hal", "hal@x.test", false)
+		must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, hal.User.ID, orgd.RoleReader))
+		ivy := idp("ivy", "ivy@x.test", true)
+		must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, ivy.User.ID, orgd.RoleReader))
+		if got, want := openAddresses(), []string{"fay@x.test", "hal@x.test", "ivy.new@x.test"}; !slices.Equal(got, want) {
+			t.Errorf("open invitations %v, want %v", got, want)
+		}
+
+		// The issuer verifies hal's address, and gives ivy another one.
+		idp("hal", "hal@x.test", true)
+		idp("ivy", "ivy.new@x.test", true)
+		if got, want := openAddresses(), []string{"fay@x.test"}; !slices.Equal(got, want) {
+			t.Errorf("after the addresses changed, open invitations %v, want %v", got, want)
+		}
+
+		// Each revoke is in the log, by whoever made the change, with why.
+		type revoke struct{ Address, Actor, Reason string }
+		var got []revoke
+		for _, ev := range must(f.svc.ListAuditEvents(f.ctx, f.owner, f.org.ID, orgd.AuditQuery{})) {
+			if ev.Action != orgd.AuditInvitationRevoked {
+				continue
+			}
+			email := fmt.Sprint(ev.Details["email"])
+			got = append(got, revoke{email, ev.Actor, fmt.Sprint(ev.Details["reason"])})
+			if ev.TargetID != invs[email] {
+				t.Errorf("the revoke of %s names invitation %s, want %s", email, ev.TargetID, invs[email])
+			}
+		}
+		slices.SortFunc(got, func(a, b revoke) int { return strings.Compare(a.Address, b.Address) })
+		why := "the address is a member's"
+		want := []revoke{{"dana@x.test", "orgd admin", why}, {"eve@x.test", "eve@x.test", why},
+			{"hal@x.test", "hal@x.test", why}, {"ivy.new@x.test", "ivy.new@x.test", why}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("invitation.revoked events (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestAddMemberTakesItsInvitationsSeat: the invitation that adding a user
+// revokes does not hold a seat besides the new membership, and an add that
+// is refused leaves it open. A member hears that first, whatever the seats.
+func TestAddMemberTakesItsInvitationsSeat(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		three, two := 3, 2
+		must(f.svc.UpdateOrganization(f.ctx, orgd.SystemPrincipal, f.org.ID, orgd.OrganizationUpdate{MaxMembers: &three}))
+		must(f.invite(f.owner, "jo@x.test", "kay@x.test")) // the owner and two invitations: full
+		jo, kay := f.user("jo@x.test"), f.user("kay@x.test")
+		must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, jo.User.ID, orgd.RoleReader))
+
+		must(f.svc.UpdateOrganization(f.ctx, orgd.SystemPrincipal, f.org.ID, orgd.OrganizationUpdate{MaxMembers: &two}))
+		_, err := f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, kay.User.ID, orgd.RoleReader)
+		wantCode(t, err, orgd.CodeMemberLimit) // the owner, jo, and kay: three
+		if open := must(f.list(orgd.OpenStates)); len(open) != 1 || open[0].Email != "kay@x.test" {
+			t.Errorf("after a refused add, the open invitations are %+v, want kay's", open)
+		}
+		_, err = f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, jo.User.ID, orgd.RoleReader)
+		wantCode(t, err, orgd.CodeAlreadyMember)
 	})
 }
 

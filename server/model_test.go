@@ -435,6 +435,36 @@ func (m *model) respond(p *person, id string, accept bool) outcome {
 	return success
 }
 
+// addMember is orgd admin member add: the user becomes a member with one
+// organization role, and the open invitation to its address (every user
+// here has a verified one) is revoked, so that it holds no seat besides
+// the membership; max_members counts members and pending invitations.
+func (m *model) addMember(p *person, role orgd.Role) outcome {
+	if p.id == "" {
+		return notFound(orgd.CodeUserNotFound)
+	}
+	if _, ok := m.member(p.id); ok {
+		return conflict(orgd.CodeAlreadyMember)
+	}
+	inv := m.openInvitation(p.norm)
+	if m.maxMembers > 0 {
+		pending := 0
+		for _, other := range m.invs {
+			if other != inv && other.state(m.now) == "pending" {
+				pending++
+			}
+		}
+		if len(m.members)+pending+1 > m.maxMembers {
+			return conflict(orgd.CodeMemberLimit)
+		}
+	}
+	if inv != nil {
+		m.close(inv, revoked)
+	}
+	m.members[p.id], m.joined[p.id] = newRoles(role), m.now
+	return success
+}
+
 // closed says why a closed invitation cannot be revoked or resent:
 // revoked ones look unknown.
 func closed(inv *invitation) outcome {

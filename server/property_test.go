@@ -174,6 +174,7 @@ func (c *testCase) actions() map[string]func(*rapid.T) {
 		"set role":            c.setRole,
 		"role assignments":    c.roleAssignments,
 		"remove member":       c.removeMember,
+		"admin add member":    c.addMember,
 		"advance clock":       c.advance,
 		"invite policy":       c.invitePolicy,
 		"get organization":    c.getOrganization,
@@ -481,6 +482,25 @@ func (c *testCase) removeMember(t *rapid.T) {
 	}
 	r := c.call(t, surface, caller, "DELETE", path, nil)
 	expect(t, surface, r, 200, c.m.removeMembers(caller, targets))
+}
+
+// addMember is orgd admin member add, which no route serves: the call the
+// command makes.
+func (c *testCase) addMember(t *rapid.T) {
+	target := c.drawTarget(t)
+	role := drawRole.Draw(t, "role")
+	_, err := c.srv.Svc.AddMember(t.Context(), orgd.SystemPrincipal, c.org.ID, target.idOr(unknownID), role)
+	t.Logf("admin add member %s as %s: %v", target.name, role, err)
+	want := c.m.addMember(target, role)
+	if want == success {
+		if err != nil {
+			t.Fatalf("add member: %v, the model wants success", err)
+		}
+		return
+	}
+	if e := orgd.AsError(err); err == nil || e.Code != want.code {
+		t.Fatalf("add member: %v, the model wants %s", err, want.code)
+	}
 }
 
 func (c *testCase) invitePolicy(t *rapid.T) {

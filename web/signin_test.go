@@ -209,7 +209,7 @@ func TestSignInAnswers(t *testing.T) {
 			}
 		})
 
-		t.Run("already a member", func(t *testing.T) {
+		t.Run("added while signing in", func(t *testing.T) {
 			_, token := f.invite(t, "twice@x.test", "reader")
 			twice := oidctest.User{Subject: "twice-sub", Email: "twice@x.test", EmailVerified: true}
 			f.iss.SignInAs(twice)
@@ -221,8 +221,9 @@ func TestSignInAnswers(t *testing.T) {
 			if _, err := f.srv.Svc.AddMember(t.Context(), orgd.SystemPrincipal, "acme", who.User.ID, orgd.RoleReader); err != nil {
 				t.Fatal(err)
 			}
+			// Adding them revoked the invitation to their address.
 			before := f.state(t)
-			f.wantPage(t, f.callback(t, f.iss.Approve(t, s.authURL), s.cookie), 409, "You are already a member of Acme")
+			f.wantPage(t, f.callback(t, f.iss.Approve(t, s.authURL), s.cookie), 404, "This invitation link is not valid")
 			f.wantUnchanged(t, before)
 		})
 	})
@@ -440,6 +441,12 @@ func TestSignInAcceptAnyEmail(t *testing.T) {
 	_, token := f.invite(t, "ada@x.test", "reader")
 	f.wantPage(t, f.signIn(t, token, "accept", mallory), 200, "mallory@x.test is now a member of Acme")
 	f.wantMember(t, "mallory@x.test", "reader")
+	// A member who accepts another invitation is told they belong already.
+	inv, token := f.invite(t, "ada.again@x.test", "reader")
+	before := f.state(t)
+	f.wantPage(t, f.signIn(t, token, "accept", mallory), 409, "You are already a member of Acme")
+	f.wantUnchanged(t, before)
+	f.wantInvitationStatus(t, inv.ID, "pending")
 	_, token = f.invite(t, "bob@x.test", "reader")
 	f.wantPage(t, f.signIn(t, token, "accept", oidctest.User{Subject: "unverified-sub", Email: "u@x.test"}), 403,
 		"your identity provider has not verified that address")

@@ -377,10 +377,28 @@ func TestAcceptExistingUserAndMember(t *testing.T) {
 			t.Errorf("the membership went to user %s, want the existing %s", id, existing.User.ID)
 		}
 
-		// Someone added directly while the invitation was open.
+		// Someone added directly while the page was open: adding them
+		// revoked the invitation to their address, and the link no
+		// longer works.
 		_, token = f.invite(t, "direct@x.test", "reader")
+		form := url.Values{"form_token": {formTokenOf(t, f.get(t, token))}}
 		direct := f.srv.User("direct@x.test", false)
 		if _, err := f.srv.Svc.AddMember(context.Background(), orgd.SystemPrincipal, "acme", direct.User.ID, orgd.RoleContributor); err != nil {
+			t.Fatal(err)
+		}
+		before = f.state(t)
+		f.wantPage(t, f.send(t, "POST", "/invitations/"+token+"/accept", form, browser), 404, "This invitation link is not valid")
+		f.wantUnchanged(t, before)
+
+		// A member with an open invitation to their address, as a database
+		// may hold from before such invitations were revoked, is told so.
+		_, token = f.invite(t, "legacy@x.test", "reader")
+		legacy := f.srv.User("legacy@x.test", false)
+		ctx := context.Background()
+		if err := f.srv.Store.WriteTx(ctx, func(tx orgd.Tx) error {
+			return tx.InsertMembership(ctx, &orgd.Membership{OrgID: f.org.ID, UserID: legacy.User.ID, Role: orgd.RoleReader,
+				Roles: orgd.RoleAssignments{}.WithOrgRole(f.org.ID, orgd.RoleReader), MemberSince: f.srv.Clock.Now()})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		before = f.state(t)

@@ -181,9 +181,11 @@ func TestEveryActionThroughBothSurfaces(t *testing.T) {
 		w.srv.Slug("DELETE", "/api/v1/org/acme/members/"+ann.User.ID, w.admin.Key, nil).Want(t, 200)
 		w.srv.Elastic("DELETE", "/api/v1/organizations/"+w.org.ID+"/members/"+bob.User.ID, w.owner.Key, nil).Want(t, 200)
 
-		// An invitation that expires, and a member the server's administrator adds.
+		// An invitation that expires, and a member the server's
+		// administrator adds, whose open invitation that revokes.
 		w.srv.Slug("POST", slugInvites, w.admin.Key, map[string]any{"email": "fay@x.test", "expires_in": "1h"}).Want(t, 200)
 		w.srv.Clock.Advance(2 * time.Hour)
+		w.srv.Slug("POST", slugInvites, w.admin.Key, map[string]any{"email": "gus@acme.test"}).Want(t, 200)
 		w.srv.Member(w.org, "gus@acme.test", orgd.RoleReader)
 
 		// In the other organization: one invitation.
@@ -193,9 +195,10 @@ func TestEveryActionThroughBothSurfaces(t *testing.T) {
 			"invitation.accepted ann@x.test", "invitation.accepted bob@x.test",
 			"invitation.created ann@x.test", "invitation.created bob@x.test", "invitation.created cat@x.test",
 			"invitation.created dan@x.test", "invitation.created eve@x.test", "invitation.created fay@x.test",
+			"invitation.created gus@acme.test",
 			"invitation.declined cat@x.test", "invitation.expired fay@x.test",
 			"invitation.refreshed ann@x.test", "invitation.refreshed bob@x.test",
-			"invitation.revoked dan@x.test", "invitation.revoked eve@x.test",
+			"invitation.revoked dan@x.test", "invitation.revoked eve@x.test", "invitation.revoked gus@acme.test",
 			"member.added ann@x.test", "member.added bob@x.test", "member.added gus@acme.test",
 			"member.removed ann@x.test", "member.removed bob@x.test",
 			"member.roles_changed ann@x.test", "member.roles_changed bob@x.test",
@@ -280,6 +283,10 @@ func TestEveryActionThroughBothSurfaces(t *testing.T) {
 		}
 		if gus := byType["member.added gus@acme.test"].Data; gus["actor"].(map[string]any)["type"] != "admin" {
 			t.Errorf("member added by orgd admin: %v", gus)
+		}
+		if gus := byType["invitation.revoked gus@acme.test"].Data; gus["actor"].(map[string]any)["type"] != "admin" ||
+			gus["invitation"].(map[string]any)["status"] != "revoked" {
+			t.Errorf("invitation revoked by orgd admin's add: %v", gus)
 		}
 
 		e := w.endpoint(t, "acme", w.owner.Key, hook.ID)

@@ -401,7 +401,8 @@ func TestConformanceErrors(t *testing.T) {
 		}
 
 		// State the cases need: an open invitation to an address no user
-		// has, a revoked one, and one to the reader made before it joined.
+		// has, a revoked one, one that a member declined before it was
+		// added, and one open when its invitee was added (which revoked it).
 		open := invite(t, srv, org, orgd.RoleAssignments{}, "open@example.com")[0]
 		revoked := invite(t, srv, org, orgd.RoleAssignments{}, "revoked@example.com")[0]
 		if err := srv.Svc.RevokeInvitationsByToken(context.Background(), orgd.SystemPrincipal, org.ID, []string{revoked}); err != nil {
@@ -409,8 +410,15 @@ func TestConformanceErrors(t *testing.T) {
 		}
 		late := srv.User("late@example.com", false)
 		lateToken := invite(t, srv, org, orgd.RoleAssignments{}, late.User.Email)[0]
-		if _, err := srv.Svc.AddMember(context.Background(), orgd.SystemPrincipal, org.ID, late.User.ID, orgd.RoleReader); err != nil {
+		if _, err := srv.Svc.DeclineInvitationByToken(context.Background(), &orgd.Principal{User: late.User}, lateToken); err != nil {
 			t.Fatal(err)
+		}
+		added := srv.User("added@example.com", false)
+		addedToken := invite(t, srv, org, orgd.RoleAssignments{}, added.User.Email)[0]
+		for _, u := range []*orgd.User{late.User, added.User} {
+			if _, err := srv.Svc.AddMember(context.Background(), orgd.SystemPrincipal, org.ID, u.ID, orgd.RoleReader); err != nil {
+				t.Fatal(err)
+			}
 		}
 		loner := srv.User("loner@example.com", false)
 		solo := srv.Org("Solo", "solo") // managed by one admin, without an owner
@@ -494,6 +502,8 @@ func TestConformanceErrors(t *testing.T) {
 				sdkError[*organizations.GetOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
 			{"accept as a member", func() error { return accept(sdk(t, srv, late.Key), lateToken) },
 				sdkError[*organizations.AcceptOrganizationInvitationBadRequest](orgd.CodeAlreadyMember)},
+			{"accept an invitation revoked when its invitee was added", func() error { return accept(sdk(t, srv, added.Key), addedToken) },
+				sdkError[*organizations.AcceptOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
 			{"accept without credentials", func() error { return accept(anon, open) },
 				sdkError[*organizations.AcceptOrganizationInvitationForbidden](orgd.CodeInvalidAuth)},
 			{"accept another address's invitation", func() error { return accept(sdk(t, srv, loner.Key), open) },

@@ -49,8 +49,10 @@ var memberRoles = map[caller]orgd.Role{
 
 // scene is a fresh organization with one member of each role, a plain
 // member to act on (target), an owner of another organization, a platform
-// administrator, an open invitation to the caller's own address (made
-// before the caller joined) and one to an address no user has.
+// administrator, an invitation to the caller's own address and an open one
+// to an address no user has. The caller's invitation is open unless the
+// caller is a member: a member declined it before being added (an open
+// one would have been revoked when they were added).
 type scene struct {
 	org, other    *orgd.Organization
 	key           string // the caller's API key; "" for anonymous
@@ -91,6 +93,11 @@ func newScene(t *testing.T, srv *apitest.Server, c caller) *scene {
 	case u != nil:
 		s.key, s.self = u.Key, u.User
 		s.ownToken = invite(t, srv, s.org, orgd.RoleAssignments{}, u.User.Email)[0]
+		if _, member := memberRoles[c]; member {
+			if _, err := srv.Svc.DeclineInvitationByToken(ctx, &orgd.Principal{User: u.User}, s.ownToken); err != nil {
+				t.Fatal(err)
+			}
+		}
 	case c == badKey:
 		s.key = orgd.APIKeyPrefix + "unknownunknownunknownunknown"
 	case c == expiredJWT:
