@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/testdb"
 )
@@ -115,6 +116,32 @@ func TestAdminJSON(t *testing.T) {
 		}
 		if expiring.UserID != bob.ID || expiring.ExpiresAt == nil {
 			t.Errorf("key create --expires-in 90d: %+v", expiring)
+		}
+
+		var keys []keyListJSON
+		admin(&keys, "key", "list", "--email", "ann@example.com")
+		if len(keys) != 1 || keys[0].ID != key.ID || keys[0].Prefix != key.Prefix || keys[0].Status != "active" {
+			t.Errorf("key list: %+v, want the key %s, active", keys, key.ID)
+		}
+		var revoked map[string]string
+		admin(&revoked, "key", "revoke", "--id", key.ID)
+		if revoked["id"] != key.ID || revoked["status"] != "revoked" {
+			t.Errorf("key revoke: %v", revoked)
+		}
+		admin(&keys, "key", "list", "--email", "ann@example.com")
+		if len(keys) != 1 || keys[0].Status != "revoked" {
+			t.Errorf("key list after key revoke: %+v", keys)
+		}
+		var events []auditJSON
+		admin(&events, "audit", "list", "--org", "acme", "--limit", "2")
+		newestFirst := len(events) == 2
+		if newestFirst {
+			first, err1 := time.Parse(time.RFC3339Nano, events[0].At)
+			second, err2 := time.Parse(time.RFC3339Nano, events[1].At)
+			newestFirst = err1 == nil && err2 == nil && !first.Before(second)
+		}
+		if !newestFirst || events[0].OrgID != org.ID || events[1].OrgID != org.ID {
+			t.Errorf("audit list --org acme --limit 2: %+v, want the organization's two newest events, newest first", events)
 		}
 
 		var hook, orgHook webhookJSON
