@@ -3,6 +3,7 @@ package mail_test
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -223,6 +224,7 @@ func TestServerDownThenBack(t *testing.T) {
 			if inv.EmailStatus != orgd.EmailQueued {
 				t.Errorf("while the server is down the email to %s is %s", e, inv.EmailStatus)
 			}
+			w.wantPublicReason(t, inv, "could not be reached")
 		}
 		w.smtp.Restart()
 		for _, e := range []string{"a@x.test", "b@x.test", "c@x.test"} {
@@ -257,6 +259,7 @@ func TestPermanentRefusalStopsAtOnce(t *testing.T) {
 		if !strings.Contains(inv.EmailError, "550") {
 			t.Errorf("failure reason %q does not name the answer", inv.EmailError)
 		}
+		w.wantPublicReason(t, inv, "the mail server answered 550")
 		w.waitOutboxIdle(t)
 		if attempts := w.smtp.Attempts(); attempts != 1 {
 			t.Errorf("a permanent refusal was tried %d times", attempts)
@@ -275,7 +278,8 @@ func TestSlowServerIsRetried(t *testing.T) {
 		w := newDeliveryWorld(t, url, smtptest.Options{}, apitest.Setup{SendTimeout: 300 * time.Millisecond})
 		w.smtp.Stall(time.Second)
 		w.invite(t, "a@x.test")
-		w.waitEmail(t, "a@x.test", func(inv *orgd.Invitation) bool { return strings.HasPrefix(inv.EmailError, "retrying: ") })
+		inv := w.waitEmail(t, "a@x.test", func(inv *orgd.Invitation) bool { return strings.HasPrefix(inv.EmailError, "retrying: ") })
+		w.wantPublicReason(t, inv, "did not answer in time")
 		w.smtp.Stall(0)
 		w.waitEmail(t, "a@x.test", status(orgd.EmailSent))
 		w.waitOutboxIdle(t)
@@ -294,6 +298,7 @@ func TestRetriesEndAfterTheRetryPeriod(t *testing.T) {
 		if !strings.HasPrefix(inv.EmailError, "gave up after") {
 			t.Errorf("reason %q", inv.EmailError)
 		}
+		w.wantPublicReason(t, inv, "could not be reached")
 		w.waitOutboxIdle(t)
 	})
 }
@@ -475,5 +480,21 @@ func TestWrongCredentialsAreRefused(t *testing.T) {
 	}
 	if len(srv.Messages()) != 0 {
 		t.Error("a message went through without authentication")
+	}
+}
+
+// wantPublicReason checks that the reason organization administrators read
+// says what it should and names neither the mail server nor the
+// connection: those are the operator's (PublicReason).
+func (w *deliveryWorld) wantPublicReason(t *testing.T, inv *orgd.Invitation, says string) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(w.smtp.Addr())
+	for _, secret := range []string{w.smtp.Addr(), host, ":" + port, "dial", "tcp"} {
+		if strings.Contains(inv.EmailError, secret) {
+			t.Errorf("email_error %q shows %q", inv.EmailError, secret)
+		}
+	}
+	if !strings.Contains(inv.EmailError, says) {
+		t.Errorf("email_error %q does not say %q", inv.EmailError, says)
 	}
 }

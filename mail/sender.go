@@ -185,7 +185,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return Permanent(fmt.Errorf("sender address: %w", err))
 	}
 	if err := msg.To(m.To); err != nil {
-		return Permanent(fmt.Errorf("recipient address: %w", err))
+		return Permanent(fmt.Errorf("%w: %w", errRecipient, err))
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageID()
@@ -206,6 +206,33 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("send through %s: %w", s.target, err)
 	}
 	return nil
+}
+
+// errRecipient marks a recipient address the mail library cannot use.
+var errRecipient = errors.New("the recipient address cannot be used for email")
+
+// PublicReason says why a delivery attempt failed in words fit for the
+// administrators of the organization, who read it as email_error: the mail
+// server's answer (its code, enhanced code and the command it answered)
+// when it gave one, else what kind of failure it was. It never carries the
+// mail server's address, the connection's details or orgd's own
+// configuration: those are the operator's, and the log has them.
+func PublicReason(err error) string {
+	var se *gomail.SendError
+	var ne net.Error
+	switch {
+	case errors.As(err, &se) && se.ErrorCode() > 0:
+		answer := strconv.Itoa(se.ErrorCode())
+		if code := se.EnhancedStatusCode(); code != "" {
+			answer += " " + code
+		}
+		return fmt.Sprintf("the mail server answered %s (%s)", answer, se.Reason)
+	case errors.Is(err, errRecipient):
+		return errRecipient.Error()
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "the mail server did not answer in time"
+	}
+	return "the mail server could not be reached, or the conversation with it failed (orgd's log has the cause)"
 }
 
 // Log writes messages to the server log instead of sending them, so that a

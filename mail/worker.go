@@ -3,7 +3,6 @@ package mail
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -95,7 +94,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[orgd.InvitationEmailJo
 	}
 	msg, err := w.templates.Invitation(d, AcceptURL(w.publicURL, d.Token), w.now())
 	if err != nil {
-		w.record(ctx, job, orgd.EmailFailed, err.Error())
+		w.record(ctx, job, orgd.EmailFailed, "the email could not be written from the server's templates (orgd's log has the cause)")
+		w.log.ErrorContext(ctx, "invitation email could not be written", "invitation_id", job.Args.InvitationID, "error", err)
 		return river.JobCancel(err)
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.sendTimeout)
@@ -112,25 +112,27 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[orgd.InvitationEmailJo
 		w.log.InfoContext(ctx, "invitation email done", "invitation_id", job.Args.InvitationID, "status", status, "attempt", job.Attempt)
 		return nil
 	case IsPermanent(err):
-		w.record(ctx, job, orgd.EmailFailed, err.Error())
+		w.record(ctx, job, orgd.EmailFailed, PublicReason(err))
 		w.observe("failed")
 		w.log.WarnContext(ctx, "invitation email failed for good", "invitation_id", job.Args.InvitationID, "error", err)
 		return river.JobCancel(err)
 	case w.now().Sub(job.CreatedAt) >= w.retryPeriod:
-		reason := fmt.Sprintf("gave up after %s of retries: %v", orgd.FormatDuration(w.retryPeriod), err)
-		w.record(ctx, job, orgd.EmailFailed, reason)
+		gaveUp := "gave up after " + orgd.FormatDuration(w.retryPeriod) + " of retries: "
+		w.record(ctx, job, orgd.EmailFailed, gaveUp+PublicReason(err))
 		w.observe("failed")
-		w.log.WarnContext(ctx, "invitation email failed for good", "invitation_id", job.Args.InvitationID, "error", reason)
+		w.log.WarnContext(ctx, "invitation email failed for good", "invitation_id", job.Args.InvitationID, "error", gaveUp+err.Error())
 		return river.JobCancel(err)
 	}
-	w.record(ctx, job, orgd.EmailQueued, "retrying: "+err.Error())
+	w.record(ctx, job, orgd.EmailQueued, "retrying: "+PublicReason(err))
 	w.observe("retrying")
 	w.log.WarnContext(ctx, "invitation email will be retried", "invitation_id", job.Args.InvitationID, "attempt", job.Attempt, "error", err)
 	return err
 }
 
-// record stores the outcome; a failure to store it is logged, not retried:
-// the email itself went (or did not go) already.
+// record stores the outcome, with a reason the organization's
+// administrators may read (PublicReason; the log has the error itself); a
+// failure to store it is logged, not retried: the email itself went (or did
+// not go) already.
 func (w *Worker) record(ctx context.Context, job *river.Job[orgd.InvitationEmailJob], status orgd.EmailStatus, reason string) {
 	if err := w.svc.RecordDelivery(context.WithoutCancel(ctx), job.Args, status, reason); err != nil {
 		w.log.ErrorContext(ctx, "recording the delivery of an invitation email failed", "invitation_id", job.Args.InvitationID, "error", err)
