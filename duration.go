@@ -71,16 +71,21 @@ func ParseLifetime(s string) (time.Duration, error) {
 }
 
 // FormatDuration writes d in the largest whole units ParseDuration reads back,
-// such as "3d" or "1d12h".
+// such as "3d" or "1d12h". Weeks are written only for whole weeks: 30 days
+// is "30d", not "4w2d".
 func FormatDuration(d time.Duration) string {
 	if d <= 0 {
 		return "0s"
 	}
+	const week = 7 * 24 * time.Hour
 	var b strings.Builder
 	for _, u := range []struct {
 		c byte
 		d time.Duration
-	}{{'w', 7 * 24 * time.Hour}, {'d', 24 * time.Hour}, {'h', time.Hour}, {'m', time.Minute}, {'s', time.Second}} {
+	}{{'w', week}, {'d', 24 * time.Hour}, {'h', time.Hour}, {'m', time.Minute}, {'s', time.Second}} {
+		if u.d == week && d%week != 0 {
+			continue
+		}
 		if n := d / u.d; n > 0 {
 			b.WriteString(strconv.FormatInt(int64(n), 10))
 			b.WriteByte(u.c)
