@@ -59,3 +59,24 @@ func TestSQLiteCheckpointsOffTheWriter(t *testing.T) {
 		t.Fatalf("a second Close: %v", err)
 	}
 }
+
+// TestSQLiteWriterSettings: the writer keeps statement journals in memory
+// and has a page cache of 16 MB, so a batch create neither writes a
+// temporary file per statement nor spills pages before its commit.
+func TestSQLiteWriterSettings(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLiteCheckpointing(ctx, filepath.Join(t.TempDir(), "orgd.db"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for pragma, want := range map[string]int{"temp_store": 2, "cache_size": -16000} {
+		var got int
+		if err := st.DB().QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s is %d on the write connection, want %d", pragma, got, want)
+		}
+	}
+}
