@@ -860,7 +860,11 @@ func (s *Service) RevokeInvitationsByToken(ctx context.Context, p *Principal, or
 			if err != nil {
 				return err
 			}
-			if err := s.revoke(ctx, tx, p, m, org, inv); err != nil {
+			// Closed by another request since the read: not an open
+			// invitation, as it would have been a moment later.
+			if err := s.revoke(ctx, tx, p, m, org, inv); errors.Is(err, errClosedMeanwhile) {
+				return errInviteNotFound
+			} else if err != nil {
 				return err
 			}
 		}
@@ -884,10 +888,20 @@ func (s *Service) RevokeInvitation(ctx context.Context, p *Principal, orgRef, id
 		if inv.Status != InvitationOpen {
 			return invitationClosedError(inv)
 		}
-		return s.revoke(ctx, tx, p, m, org, inv)
+		if err := s.revoke(ctx, tx, p, m, org, inv); errors.Is(err, errClosedMeanwhile) {
+			return closedMeanwhile(ctx, tx, inv.ID)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	})
 	return inv, err
 }
+
+// errClosedMeanwhile reports that another request closed an invitation
+// between its read and its revoke; each way of revoking answers as it would
+// have a moment later.
+var errClosedMeanwhile = errors.New("the invitation was closed meanwhile")
 
 func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership, org *Organization, inv *Invitation) error {
 	if !mayHandle(callerRole(p, m), inv) {
@@ -899,7 +913,7 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 		return err
 	}
 	if !won {
-		return closedMeanwhile(ctx, tx, inv.ID)
+		return errClosedMeanwhile
 	}
 	inv.Status, inv.RespondedAt = InvitationRevoked, now
 	return s.audit(ctx, tx, p, org.ID, AuditInvitationRevoked, "invitation", inv.ID, map[string]any{"email": inv.Email}, inv)
