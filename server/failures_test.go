@@ -119,6 +119,10 @@ func TestElasticAccessLogHidesTokens(t *testing.T) {
 		{"POST", "/api/v1/organizations/invitations/" + token + "/_accept/"},
 		{"GET", "/api/v1/organizations/invitations/" + token + "/"},
 		{"PUT", "/api/v1/organizations/" + org.ID + "/invitations/" + token},
+		// Paths that are not canonical: the token comes a segment later.
+		{"GET", "/api/v1/organizations/invitations//" + token},
+		{"DELETE", "/api/v1/organizations/" + org.ID + "/invitations//" + token},
+		{"GET", "/api/v1/organizations/invitations/./" + token},
 	} {
 		req := httptest.NewRequest(rq.method, rq.path, nil)
 		req.Header.Set("Authorization", "ApiKey "+owner.Key)

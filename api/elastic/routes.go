@@ -160,13 +160,24 @@ func hideTokens(r *http.Request) {
 		return
 	}
 	segs := strings.Split(rest, "/")
+	var at int // the segment "invitations"
+	var template string
 	switch {
 	case len(segs) >= 2 && segs[0] == "invitations":
-		segs[1] = "{invitation_token}"
+		at, template = 0, "{invitation_token}"
 	case len(segs) >= 3 && segs[1] == "invitations":
-		segs[2] = "{invitation_tokens}"
+		at, template = 1, "{invitation_tokens}"
 	default:
 		return
+	}
+	// The token is the first segment after it that names something: a
+	// path that is not canonical (invitations//TOKEN, invitations/./TOKEN)
+	// carries it further on.
+	for i := at + 1; i < len(segs); i++ {
+		if segs[i] != "" && segs[i] != "." && segs[i] != ".." {
+			segs[i] = template
+			break
+		}
 	}
 	httpx.SetLogPath(r.Context(), base+strings.Join(segs, "/"))
 }
