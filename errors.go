@@ -136,6 +136,11 @@ func Errorf(kind Kind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ResourceNotFound is the answer to a path no operation serves.
+func ResourceNotFound() *Error {
+	return &Error{Kind: KindNotFound, Code: CodeNotFound, Message: "The requested resource was not found."}
+}
+
 // FieldError returns a KindInvalid error tied to a field of the request.
 func FieldError(code, field, format string, args ...any) *Error {
 	return &Error{Kind: KindInvalid, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}

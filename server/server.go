@@ -130,7 +130,7 @@ func isElastic(path string) bool {
 func canonicalAPIPaths(next http.Handler, surfaceOf func(path string) surface) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; strings.HasPrefix(p, "/api/") && r.Method != http.MethodConnect && p != cleanPath(p) {
-			surfaceOf(p).WriteError(w, r, &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."})
+			surfaceOf(p).WriteError(w, r, orgd.ResourceNotFound())
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -165,7 +165,7 @@ func fallback(mux *http.ServeMux, surfaceOf func(path string) surface) http.Hand
 				allowed = append(allowed, m)
 			}
 		}
-		err := &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."}
+		err := orgd.ResourceNotFound()
 		if len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			err = &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeMethodNotAllowed,

@@ -121,7 +121,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		case child == "members":
 			shared["list-organization-members"].ServeHTTP(w, r)
 		default:
-			httpx.WriteError(a.log, writeError, w, r, NotFound())
+			httpx.WriteError(a.log, writeError, w, r, orgd.ResourceNotFound())
 		}
 	}))
 }
@@ -135,11 +135,6 @@ func csvBase(path string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// NotFound is the answer to a path the surface does not serve.
-func NotFound() *orgd.Error {
-	return &orgd.Error{Kind: orgd.KindNotFound, Code: orgd.CodeNotFound, Message: "The requested resource was not found."}
 }
 
 // WriteError writes err in the Elastic envelope, for a request no route
