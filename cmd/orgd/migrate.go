@@ -20,17 +20,17 @@ func (e *env) migrate(args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := refuseNewerSchema(e.ctx, st); err != nil {
+		return err
+	}
 	err = migrateAll(e.ctx, st, func(what string, version int64, name string) {
 		fmt.Fprintf(e.stdout, "applied %s migration %d (%s)\n", what, version, name)
 	})
 	if err != nil {
 		return err
 	}
-	current, latest, err := st.MigrationStatus(e.ctx)
+	current, _, err := st.MigrationStatus(e.ctx)
 	if err != nil {
-		return err
-	}
-	if err := newerSchema(st, current, latest); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s database %s is at schema version %d\n", st.Engine(), st.Target(), current)

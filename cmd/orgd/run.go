@@ -203,6 +203,9 @@ func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *
 }
 
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {
+	if err := refuseNewerSchema(e.ctx, st); err != nil {
+		return err
+	}
 	if migrate {
 		err := migrateAll(e.ctx, st, func(what string, version int64, name string) {
 			log.Info("applied migration", "schema", what, "version", version, "name", name)
@@ -213,9 +216,6 @@ func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) erro
 	}
 	current, latest, err := st.MigrationStatus(e.ctx)
 	if err != nil {
-		return err
-	}
-	if err := newerSchema(st, current, latest); err != nil {
 		return err
 	}
 	if current < latest {
@@ -231,11 +231,15 @@ func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) erro
 	return nil
 }
 
-// newerSchema refuses a database that a newer orgd has migrated: this
-// binary does not know its tables (a rolled-back deployment, an old image
-// started by mistake) and would write rows that lack what the newer one
-// needs.
-func newerSchema(st *store.Store, current, latest int64) error {
+// refuseNewerSchema refuses, before anything is migrated or written, a
+// database that a newer orgd has migrated: this binary does not know its
+// tables (a rolled-back deployment, an old image started by mistake) and
+// would write rows that lack what the newer one needs.
+func refuseNewerSchema(ctx context.Context, st *store.Store) error {
+	current, latest, err := st.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
 	if current > latest {
 		return fmt.Errorf("the %s database is at schema version %d, newer than this orgd (%s) knows (%d): a newer orgd migrated it; run that version", st.Engine(), current, versionString(), latest)
 	}
