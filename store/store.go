@@ -253,7 +253,7 @@ func (s *Store) Engine() Engine { return s.engine }
 // Target names the database without credentials.
 func (s *Store) Target() string { return s.target }
 
-// Close closes the pools.
+// Close stops the SQLite checkpoints and closes the pools.
 func (s *Store) Close() error {
 	var err error
 	if s.checkpoints != nil {
