@@ -87,7 +87,10 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // canonicalID is the form in which orgd stores and compares an id: a UUID
 // in lower case, since UUIDs are read without regard to case (RFC 9562) and
 // clients such as Swift's Foundation write them in upper case. Anything
-// else is returned as it is. Every id a caller names passes through it.
+// else is returned as it is. Every id of an organization, user, member,
+// invitation, webhook or API key that a caller names in a path passes
+// through it; an audit log's "before" and a list's cursor are read as
+// orgd wrote them.
 func canonicalID(ref string) string {
 	if uuidPattern.MatchString(ref) {
 		return strings.ToLower(ref)
