@@ -333,6 +333,9 @@ type WebhookData struct {
 	Actor        *WebhookActor       `json:"actor"` // null when no user or administrator acted (expiry, the emailed link)
 	Invitation   *WebhookInvitation  `json:"invitation,omitempty"`
 	Member       *WebhookMember      `json:"member,omitempty"`
+	// Reason says why orgd made a change no one asked for in so many words
+	// (an invitation revoked because its address became a member's).
+	Reason string `json:"reason,omitempty"`
 }
 
 // WebhookOrganization names the organization of an event.
@@ -456,6 +459,9 @@ func webhookPayload(org *Organization, p *Principal, ev *AuditEvent, subject any
 		data.Actor = &WebhookActor{Type: "user", UserID: p.User.ID, Email: p.User.Email}
 	case p != nil && p.System:
 		data.Actor = &WebhookActor{Type: "admin"}
+	}
+	if reason, ok := ev.Details["reason"].(string); ok {
+		data.Reason = reason
 	}
 	switch sub := subject.(type) {
 	case *Invitation:

@@ -285,8 +285,11 @@ func TestEveryActionThroughBothSurfaces(t *testing.T) {
 			t.Errorf("member added by orgd admin: %v", gus)
 		}
 		if gus := byType["invitation.revoked gus@acme.test"].Data; gus["actor"].(map[string]any)["type"] != "admin" ||
-			gus["invitation"].(map[string]any)["status"] != "revoked" {
+			gus["invitation"].(map[string]any)["status"] != "revoked" || gus["reason"] != "the address is a member's" {
 			t.Errorf("invitation revoked by orgd admin's add: %v", gus)
+		}
+		if dan := byType["invitation.revoked dan@x.test"].Data; dan["reason"] != nil {
+			t.Errorf("an administrator's revoke carries a reason: %v", dan)
 		}
 
 		e := w.endpoint(t, "acme", w.owner.Key, hook.ID)
