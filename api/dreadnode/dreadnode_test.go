@@ -42,6 +42,16 @@ func newWorld(t *testing.T, url string, opts ...apitest.Option) *world {
 	return w
 }
 
+// auditEvents is the organization's audit log, newest first.
+func (w *world) auditEvents(t *testing.T) []*orgd.AuditEvent {
+	t.Helper()
+	evs, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, w.org.ID, orgd.AuditQuery{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
 // envelope is the slug error body.
 type envelope = dreadnode.ErrorEnvelope
 
@@ -141,20 +151,13 @@ func TestOrganization(t *testing.T) {
 		// may not change them, and for the others it changes and records nothing.
 		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.reader.Key, map[string]any{}), 403, orgd.CodeOrgInvalidAccess)
 		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.billing.Key, map[string]any{}), 403, orgd.CodeOrgInvalidAccess)
-		events := func() []*orgd.AuditEvent {
-			evs, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, w.org.ID, orgd.AuditQuery{Limit: 500})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return evs
-		}
-		before := events()
+		before := w.auditEvents(t)
 		var same dreadnode.Organization
 		w.srv.Slug("PATCH", "/api/v1/org/acme", w.admin.Key, map[string]any{}).Want(t, 200).JSON(t, &same)
 		if diff := cmp.Diff(org, same); diff != "" {
 			t.Errorf("an empty PATCH changed the organization (-before +after):\n%s", diff)
 		}
-		if diff := cmp.Diff(before, events()); diff != "" {
+		if diff := cmp.Diff(before, w.auditEvents(t)); diff != "" {
 			t.Errorf("an empty PATCH was recorded (-before +after):\n%s", diff)
 		}
 		wantError(t, w.srv.Slug("PATCH", "/api/v1/org/acme", w.owner.Key, map[string]any{"name": "A"}), 422, orgd.CodeOrgInvalidName, "body", "name")
@@ -741,14 +744,7 @@ func mustKeyID(t *testing.T, srv *apitest.Server, secret string) string {
 func TestSettingTheSameRoleRecordsNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		w := newWorld(t, url)
-		events := func() []*orgd.AuditEvent {
-			evs, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, w.org.ID, orgd.AuditQuery{Limit: 500})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return evs
-		}
-		before := events()
+		before := w.auditEvents(t)
 		base := "/api/v1/org/acme/members/"
 		var m dreadnode.Member
 		w.srv.Slug("PUT", base+w.reader.User.ID, w.admin.Key, map[string]any{"role": "reader"}).Want(t, 200).JSON(t, &m)
@@ -759,12 +755,12 @@ func TestSettingTheSameRoleRecordsNothing(t *testing.T) {
 		if m.Role != "owner" {
 			t.Errorf("owner %+v", m)
 		}
-		if diff := cmp.Diff(before, events()); diff != "" {
+		if diff := cmp.Diff(before, w.auditEvents(t)); diff != "" {
 			t.Errorf("setting the same role was recorded (-before +after):\n%s", diff)
 		}
 		// A real change is still recorded.
 		w.srv.Slug("PUT", base+w.reader.User.ID, w.admin.Key, map[string]any{"role": "contributor"}).Want(t, 200)
-		if got := events(); len(got) != len(before)+1 || got[0].Action != orgd.AuditMemberRolesChanged {
+		if got := w.auditEvents(t); len(got) != len(before)+1 || got[0].Action != orgd.AuditMemberRolesChanged {
 			t.Errorf("a role change wrote %d events, want 1", len(got)-len(before))
 		}
 	})
