@@ -464,8 +464,8 @@ func joinErrors(errs []*Error) error {
 }
 
 func invitationInOrg(ctx context.Context, tx Tx, orgID, id string) (*Invitation, error) {
-	id = canonicalID(id)
-	if !uuidPattern.MatchString(id) {
+	id, isID := parseID(id)
+	if !isID {
 		return nil, errInviteNotFound
 	}
 	inv, err := tx.InvitationByID(ctx, id)
@@ -651,8 +651,8 @@ func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id stri
 	var inv *Invitation
 	err := s.write(ctx, "respond to invitation", func(tx Tx) error {
 		var err error
-		id = canonicalID(id)
-		if !uuidPattern.MatchString(id) || p.User == nil {
+		id, isID := parseID(id)
+		if !isID || p.User == nil {
 			return errInviteNotFound
 		}
 		inv, err = tx.InvitationByID(ctx, id)

@@ -92,10 +92,17 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // through it; an audit log's "before" and a list's cursor are read as
 // orgd wrote them.
 func canonicalID(ref string) string {
-	if uuidPattern.MatchString(ref) {
-		return strings.ToLower(ref)
+	id, _ := parseID(ref)
+	return id
+}
+
+// parseID is canonicalID, and whether ref is shaped like an id at all (a
+// reference that is not can name no id, only a slug).
+func parseID(ref string) (string, bool) {
+	if !uuidPattern.MatchString(ref) {
+		return ref, false
 	}
-	return ref
+	return strings.ToLower(ref), true
 }
 
 // access is the one authorization check of orgd. It loads the organization
@@ -115,8 +122,8 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 	if !p.signedIn() {
 		return nil, nil, errBadCredentials
 	}
-	ref = canonicalID(ref)
-	org, m, err := tx.OrganizationForUser(ctx, !uuidPattern.MatchString(ref), ref, p.userID(), lock)
+	ref, isID := parseID(ref)
+	org, m, err := tx.OrganizationForUser(ctx, !isID, ref, p.userID(), lock)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, errOrgNotFound
 	}

@@ -207,8 +207,8 @@ func (s *Service) GetAPIKey(ctx context.Context, p *Principal, id string) (*APIK
 }
 
 func ownKey(ctx context.Context, tx Tx, p *Principal, id string) (*APIKey, error) {
-	id = canonicalID(id)
-	if !uuidPattern.MatchString(id) {
+	id, isID := parseID(id)
+	if !isID {
 		return nil, errKeyNotFound
 	}
 	k, err := tx.APIKeyByID(ctx, id)

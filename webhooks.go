@@ -177,8 +177,8 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, p *Principal, orgRe
 		if err := webhookScope(ctx, tx, p, orgRef, &orgID); err != nil {
 			return err
 		}
-		id = canonicalID(id)
-		if !uuidPattern.MatchString(id) {
+		id, isID := parseID(id)
+		if !isID {
 			return errWebhookNotFound
 		}
 		var err error
