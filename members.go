@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 )
 
@@ -288,7 +287,7 @@ func (s *Service) changeRoles(ctx context.Context, tx Tx, p *Principal, caller, 
 	if !mayGrant(role, m.Role) || !mayGrant(role, nextRole) {
 		return errRolesForbidden("Only owners may change the roles of owners or make owners.")
 	}
-	if reflect.DeepEqual(m.Roles.Canonical(), next.Canonical()) {
+	if m.Roles.Equal(next) {
 		// Nothing changes: nothing is written, recorded or announced.
 		return nil
 	}

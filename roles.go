@@ -3,6 +3,7 @@ package orgd
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -255,6 +256,11 @@ func (ra RoleAssignments) Canonical() RoleAssignments {
 		*s.list = slices.CompactFunc(*s.list, func(a, b ScopedRoleAssignment) bool { return compareScoped(a, b) == 0 })
 	}
 	return out.nilEmpty()
+}
+
+// Equal reports whether ra and other mean the same assignments.
+func (ra RoleAssignments) Equal(other RoleAssignments) bool {
+	return reflect.DeepEqual(ra.Canonical(), other.Canonical())
 }
 
 // nilEmpty turns empty lists into nil so that stored and compared forms agree.
