@@ -119,6 +119,19 @@ func access(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*
 // before the check: a caller refused holds it only until its transaction
 // rolls back.
 func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Action, lock bool) (*Organization, *Membership, error) {
+	org, m, err := organizationFor(ctx, tx, p, ref, lock)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := allowed(p, m, act); err != nil {
+		return nil, nil, err
+	}
+	return org, m, nil
+}
+
+// organizationFor loads the organization named by ref (locked, with lock)
+// and the caller's membership in it (nil if none), deciding nothing.
+func organizationFor(ctx context.Context, tx Tx, p *Principal, ref string, lock bool) (*Organization, *Membership, error) {
 	if !p.signedIn() {
 		return nil, nil, errBadCredentials
 	}
@@ -127,13 +140,7 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, errOrgNotFound
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := allowed(p, m, act); err != nil {
-		return nil, nil, err
-	}
-	return org, m, nil
+	return org, m, err
 }
 
 // accessToChangeMembers is access for the changes of members that can
@@ -147,15 +154,17 @@ func accessLocking(ctx context.Context, tx Tx, p *Principal, ref string, act Act
 // so a caller demoted or removed by the transaction it waited for would
 // act with its old role.
 func accessToChangeMembers(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*Organization, *Membership, error) {
-	org, m, err := accessLocking(ctx, tx, p, ref, act, true)
-	if err != nil || m == nil {
-		return org, m, err
-	}
-	m, err = tx.Membership(ctx, org.ID, m.UserID)
-	if errors.Is(err, ErrNotFound) {
-		m = nil
-	} else if err != nil {
+	org, m, err := organizationFor(ctx, tx, p, ref, true)
+	if err != nil {
 		return nil, nil, err
+	}
+	if p.User != nil {
+		m, err = tx.Membership(ctx, org.ID, p.User.ID)
+		if errors.Is(err, ErrNotFound) {
+			m = nil
+		} else if err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := allowed(p, m, act); err != nil {
 		return nil, nil, err
