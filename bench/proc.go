@@ -144,7 +144,9 @@ func takeCPU(pid int, dbMarker string) (cpuSnapshot, error) {
 		}
 	}
 	c.database = processesCPU(dbMarker)
-	c.self, _ = cpuTime(os.Getpid())
+	if pid != os.Getpid() { // else orgd's CPU is this process's
+		c.self, _ = cpuTime(os.Getpid())
+	}
 	c.machine, _ = machineBusy()
 	return c, nil
 }

@@ -36,6 +36,9 @@ type Result struct {
 	ServerStartRSSMB      *float64 `json:"server_start_rss_mb,omitempty"` // left by earlier scenarios
 	// CPU time of the PostgreSQL backends of the run's database.
 	DatabaseCPUMsPerRequest *float64 `json:"database_cpu_ms_per_request,omitempty"`
+	// CPU time of the load generator (this tool), which shares the
+	// machine; absent when orgd's handler runs in its process.
+	LoadCPUMsPerRequest *float64 `json:"load_cpu_ms_per_request,omitempty"`
 	// CPU the rest of the machine used meanwhile, in cores: work that
 	// competed with the measurement.
 	OtherCPUCores *float64 `json:"other_cpu_cores,omitempty"`
@@ -94,6 +97,7 @@ type Settings struct {
 	InvitationSizes []int    `json:"invitation_sizes"`
 	MemberSizes     []int    `json:"member_sizes"`
 	OrgdEnv         []string `json:"orgd_env"`
+	LoadGOGC        string   `json:"load_gogc"` // the load generator's GOGC
 }
 
 func (r *Report) writeJSON(path string) error {
@@ -142,14 +146,15 @@ func (r *Report) writeMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "- SQLite %s\n", m.SQLite)
 	}
 	fmt.Fprintf(w, "- orgd %s, with %s\n", m.Orgd, strings.Join(r.Settings.OrgdEnv, " "))
+	fmt.Fprintf(w, "- load generator: GOGC=%s, answers decoded with encoding/json/v2's implementation\n", r.Settings.LoadGOGC)
 	fmt.Fprintf(w, "- load average (1, 5, 15 min): %s at the start, %s at the end\n\n", m.LoadBefore, m.LoadAfter)
-	fmt.Fprintln(w, "| engine | scenario | clients | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | orgd CPU ms/req | db CPU ms/req | orgd peak MB | other cores | ratio to limit |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| engine | scenario | clients | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | orgd CPU ms/req | db CPU ms/req | load CPU ms/req | orgd peak MB | other cores | ratio to limit |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, x := range r.Results {
-		fmt.Fprintf(w, "| %s | %s/%s | %d | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s/%s | %d | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n",
 			cmp.Or(x.Engine, "-"), x.Surface, x.Scenario+exhaustedMark(x), x.Clients, num(x.RPS), num(x.P50ms), num(x.P90ms),
 			num(x.P99ms), num(x.MaxMs), x.Errors, optional(x.ServerCPUMsPerRequest), optional(x.DatabaseCPUMsPerRequest),
-			optional(x.ServerPeakRSSMB), optional(x.OtherCPUCores), ratio(x))
+			optional(x.LoadCPUMsPerRequest), optional(x.ServerPeakRSSMB), optional(x.OtherCPUCores), ratio(x))
 	}
 	fmt.Fprintln(w, "\n| engine | target | scenario | got | need | met | shortfall |")
 	fmt.Fprintln(w, "|---|---|---|--:|--:|---|---|")
@@ -171,12 +176,12 @@ func metWord(v Verdict) string {
 // printTable writes the results for people.
 func printTable(w io.Writer, results []Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "engine\tsurface\tscenario\tclients\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\torgd cpu ms/req\tdb cpu ms/req\tpeak MB\tother cores\tvs limit\t")
+	fmt.Fprintln(tw, "engine\tsurface\tscenario\tclients\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\torgd cpu ms/req\tdb cpu ms/req\tload cpu ms/req\tpeak MB\tother cores\tvs limit\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			cmp.Or(r.Engine, "-"), r.Surface, r.Scenario+exhaustedMark(r), r.Clients, num(r.RPS),
 			num(r.P50ms), num(r.P90ms), num(r.P99ms), num(r.MaxMs), r.Errors,
-			optional(r.ServerCPUMsPerRequest), optional(r.DatabaseCPUMsPerRequest), optional(r.ServerPeakRSSMB),
+			optional(r.ServerCPUMsPerRequest), optional(r.DatabaseCPUMsPerRequest), optional(r.LoadCPUMsPerRequest), optional(r.ServerPeakRSSMB),
 			optional(r.OtherCPUCores), ratio(r))
 	}
 	tw.Flush()
