@@ -646,6 +646,30 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 	})
 }
 
+// TestAPIKeyNeedsAName: a name that is empty or only spaces is refused
+// before anything is written, for the key's user as for an administrator;
+// a name is kept trimmed.
+func TestAPIKeyNeedsAName(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		for _, p := range []*orgd.Principal{f.owner, orgd.SystemPrincipal} {
+			for _, name := range []string{"", "   ", "\t\u00a0\u3000"} {
+				_, err := f.svc.CreateAPIKey(f.ctx, p, f.owner.User.ID, name, "")
+				if e := wantCode(t, err, orgd.CodeInvalidData); e.Field != "name" || !errors.Is(err, orgd.ErrKeyNameRequired) {
+					t.Errorf("name %q: %v, want ErrKeyNameRequired", name, err)
+				}
+			}
+		}
+		if keys := must(f.svc.ListAPIKeys(f.ctx, f.owner, f.owner.User.ID)); len(keys) != 0 {
+			t.Fatalf("refused names made keys: %+v", keys)
+		}
+		k := must(f.svc.CreateAPIKey(f.ctx, f.owner, f.owner.User.ID, "  ci  ", ""))
+		if k.Name != "ci" {
+			t.Errorf("name %q, want it trimmed to %q", k.Name, "ci")
+		}
+	})
+}
+
 // TestRoleAssignmentsTellStrangersNothing: a caller outside the target's
 // organizations gets the same answer whether the user exists or not,
 // whatever it asks: a role in a named organization or in none, a platform

@@ -129,14 +129,24 @@ type NewAPIKey struct {
 	Secret string
 }
 
+// ErrKeyNameRequired is CreateAPIKey's answer to a name that is empty or
+// only spaces: a key's name is how its user tells it from their other keys
+// when one must be revoked, so every key has one.
+var ErrKeyNameRequired = &Error{Kind: KindInvalid, Code: CodeInvalidData, Field: "name",
+	Message: "The key name is required: give the key a name that is not empty or only spaces."}
+
 // CreateAPIKey creates an API key for a user. Users may create their own
-// keys; platform administrators any user's. expiresIn is the key's lifetime
-// as ParseLifetime reads it, counted from the service's clock; "" for a key
-// that does not expire.
-// Errors: root.invalid_data (a name too long; a lifetime that is not a
-// duration or not positive, field expires_in), user.not_found.
+// keys; platform administrators any user's. name is trimmed and required.
+// expiresIn is the key's lifetime as ParseLifetime reads it, counted from
+// the service's clock; "" for a key that does not expire.
+// Errors: root.invalid_data (ErrKeyNameRequired; a name too long; a
+// lifetime that is not a duration or not positive, field expires_in),
+// user.not_found.
 func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name, expiresIn string) (*NewAPIKey, error) {
 	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, ErrKeyNameRequired
+	}
 	if utf8.RuneCountInString(name) > maxUserName || !PlainText(name) {
 		return nil, FieldError(CodeInvalidData, "name", "The key name must be at most %d characters, without line breaks or control characters.", maxUserName)
 	}

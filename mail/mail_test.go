@@ -50,7 +50,7 @@ func newDeliveryWorld(t *testing.T, url string, opts smtptest.Options, m apitest
 	if _, err := srv.Svc.AddMember(t.Context(), orgd.SystemPrincipal, org.ID, u.ID, orgd.RoleOwner); err != nil {
 		t.Fatal(err)
 	}
-	k, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, u.ID, "", "")
+	k, err := srv.Svc.CreateAPIKey(t.Context(), orgd.SystemPrincipal, u.ID, "test", "")
 	if err != nil {
 		t.Fatal(err)
 	}

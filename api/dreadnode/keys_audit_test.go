@@ -36,6 +36,13 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		// Someone else's key does not exist for the caller.
 		wantError(t, w.srv.Slug("DELETE", "/api/v1/user/api-keys/"+created.ID, w.owner.Key, nil), 404, orgd.CodeKeyNotFound)
 		wantError(t, w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"expires_in": "x"}), 422, "missing", "body", "name")
+		// A name that is empty or only spaces is refused as a missing one is.
+		for _, name := range []string{"", " \t\u00a0"} {
+			e := wantError(t, w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"name": name}), 422, orgd.CodeInvalidData, "body", "name")
+			if !strings.Contains(e.Detail, "required") {
+				t.Errorf("name %q: %+v, want it to say a name is required", name, e)
+			}
+		}
 
 		// Revoking stops the key at once.
 		var revoked dreadnode.APIKey

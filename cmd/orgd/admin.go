@@ -210,9 +210,13 @@ type keyJSON struct {
 	ExpiresAt *string `json:"expires_at"` // null: no expiry
 }
 
+// defaultKeyName names the keys of key create without --name: every key has
+// a name, and this one says where the key came from.
+const defaultKeyName = "orgd admin"
+
 func adminKeyCreate(fs *flag.FlagSet) func(*adminRun) error {
 	email := fs.String("email", "", "email address or id of the key's user (required)")
-	name := fs.String("name", "", "a name to recognise the key by")
+	name := fs.String("name", defaultKeyName, "a name to recognise the key by, not empty")
 	var lifetime string
 	fs.Func("expires-in", `lifetime such as "90d" (default: no expiry)`, func(v string) error {
 		_, err := orgd.ParseLifetime(v) // refused before the database is opened

@@ -117,11 +117,16 @@ func TestAdminJSON(t *testing.T) {
 		if expiring.UserID != bob.ID || expiring.ExpiresAt == nil {
 			t.Errorf("key create --expires-in 90d: %+v", expiring)
 		}
+		for _, name := range []string{"", "   "} {
+			if r := e.run("admin", "key", "create", "--email", "ann@example.com", "--name", name); r.code != exitError || !strings.Contains(r.stderr, "root.invalid_data") || !strings.Contains(r.stderr, "key name is required") {
+				t.Errorf("key create --name %q: exit %d, %s", name, r.code, r.stderr)
+			}
+		}
 
 		var keys []keyListJSON
 		admin(&keys, "key", "list", "--email", "ann@example.com")
-		if len(keys) != 1 || keys[0].ID != key.ID || keys[0].Prefix != key.Prefix || keys[0].Status != "active" {
-			t.Errorf("key list: %+v, want the key %s, active", keys, key.ID)
+		if len(keys) != 1 || keys[0].ID != key.ID || keys[0].Prefix != key.Prefix || keys[0].Status != "active" || keys[0].Name != defaultKeyName {
+			t.Errorf("key list: %+v, want the key %s, active, named %q", keys, key.ID, defaultKeyName)
 		}
 		var revoked map[string]string
 		admin(&revoked, "key", "revoke", "--id", key.ID)
