@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/api/dreadnode"
+	"github.com/orgd/orgd/api/elastic"
 	"github.com/orgd/orgd/internal/testdb"
 )
 
@@ -94,17 +95,27 @@ func TestElasticAPIKeys(t *testing.T) {
 			t.Errorf("keys %+v", list)
 		}
 		w.srv.Elastic("GET", "/api/v1/users/auth/keys/"+k.ID, w.admin.Key, nil).Want(t, 200)
+		// Elastic's CreateApiKeyRequest requires a description; one the
+		// domain finds empty (only spaces) is answered as a missing one.
+		const required = "A description is required."
 		for _, tc := range []struct {
-			body any
-			code string
+			body       any
+			field, msg string // msg "" for any
 		}{
-			{map[string]any{}, orgd.CodeKeyInvalid},
-			{map[string]any{"description": "x", "expiration": "soon"}, orgd.CodeKeyInvalid},
-			{map[string]any{"description": "x", "role_assignments": map[string]any{"organization": []map[string]any{{"role_id": "reader"}}}}, orgd.CodeKeyInvalid},
+			{map[string]any{}, "description", required},
+			{map[string]any{"description": nil}, "description", required},
+			{map[string]any{"description": ""}, "description", required},
+			{map[string]any{"description": " \t\u00a0"}, "description", required},
+			{map[string]any{"description": strings.Repeat("x", 201)}, "description", ""},
+			{map[string]any{"description": "x", "expiration": "soon"}, "expiration", ""},
+			{map[string]any{"description": "x", "role_assignments": map[string]any{"organization": []map[string]any{{"role_id": "reader"}}}}, "role_assignments", ""},
 		} {
 			r := w.srv.Elastic("POST", "/api/v1/users/auth/keys", w.admin.Key, tc.body).Want(t, 400)
-			if got := r.Header.Get("x-cloud-error-codes"); got != tc.code {
-				t.Errorf("%v: code %s", tc.body, got)
+			var e elastic.BasicFailedReply
+			r.JSON(t, &e)
+			if len(e.Errors) != 1 || e.Errors[0].Code != orgd.CodeKeyInvalid || r.Header.Get("x-cloud-error-codes") != orgd.CodeKeyInvalid ||
+				!slices.Equal(e.Errors[0].Fields, []string{tc.field}) || (tc.msg != "" && e.Errors[0].Message != tc.msg) {
+				t.Errorf("%v: %s, want %s on %s", tc.body, r.Body, orgd.CodeKeyInvalid, tc.field)
 			}
 		}
 		r := w.srv.Elastic("GET", "/api/v1/users/auth/keys/"+k.ID, w.owner.Key, nil).Want(t, 404)

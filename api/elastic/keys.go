@@ -1,6 +1,8 @@
 package elastic
 
 import (
+	"cmp"
+	"errors"
 	"net/http"
 
 	"github.com/orgd/orgd"
@@ -55,6 +57,13 @@ func invalidKeyInput(field, msg string) error {
 	return &orgd.Error{Kind: orgd.KindInvalid, Code: orgd.CodeKeyInvalid, Field: field, Message: msg}
 }
 
+// errDescriptionRequired answers a create without a description, or with
+// one the domain finds empty: Elastic's CreateApiKeyRequest requires it.
+var errDescriptionRequired = invalidKeyInput("description", "A description is required.")
+
+// keyFields are the wire names of the domain's fields of a key.
+var keyFields = map[string]string{"name": "description", "expires_in": "expiration"}
+
 // listAPIKeys lists the caller's keys that still work.
 func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
@@ -85,8 +94,8 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if p.User == nil {
 		return authCredentials
 	}
-	if req.Description == nil || *req.Description == "" {
-		return invalidKeyInput("description", "A description is required.")
+	if req.Description == nil {
+		return errDescriptionRequired
 	}
 	if req.RoleAssignments != nil && !rolesIn(req.RoleAssignments).IsZero() {
 		return invalidKeyInput("role_assignments", "orgd's API keys act with their user's roles; role_assignments are not supported.")
@@ -97,12 +106,11 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	k, err := a.svc.CreateAPIKey(r.Context(), p, p.User.ID, *req.Description, expiresIn)
 	if err != nil {
+		if errors.Is(err, orgd.ErrKeyNameRequired) {
+			return errDescriptionRequired
+		}
 		if e := orgd.AsError(err); e.Kind == orgd.KindInvalid {
-			field := e.Field
-			if field == "expires_in" {
-				field = "expiration"
-			}
-			return invalidKeyInput(field, e.Message)
+			return invalidKeyInput(cmp.Or(keyFields[e.Field], e.Field), e.Message)
 		}
 		return err
 	}
