@@ -139,6 +139,7 @@ type Schema struct {
 	Default              any         `json:"default,omitempty"`
 	Minimum              *int        `json:"minimum,omitempty"`
 	Maximum              *int        `json:"maximum,omitempty"`
+	MinLength            *int        `json:"minLength,omitempty"`
 	Items                *Schema     `json:"items,omitempty"`
 	Required             []string    `json:"required,omitempty"`
 	Properties           *Properties `json:"properties,omitempty"`

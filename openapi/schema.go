@@ -202,7 +202,7 @@ func (s *schemas) object(t reflect.Type, n string, u use, text *elasticText) *Sc
 				inRequestRequired = r
 			}
 			required = required && inRequestRequired
-			null = null || ptr || (nilable && f.omit)
+			null = null || (ptr && !inRequestRequired) || (nilable && f.omit)
 		}
 		fs := s.typeSchema(f.typ)
 		prop := def.Properties[f.name]
@@ -222,6 +222,9 @@ func (s *schemas) object(t reflect.Type, n string, u use, text *elasticText) *Sc
 		case fs.Type == "string" && (f.name == "at" || strings.HasSuffix(f.name, "_at")):
 			// Both surfaces name their times *_at and write them in RFC 3339.
 			fs.Format = "date-time"
+		}
+		if doc.MinLength > 0 {
+			fs.MinLength = &doc.MinLength
 		}
 		if null {
 			fs = nullable(fs)

@@ -46,6 +46,7 @@ type fieldDoc struct {
 	Description string
 	Enum        []any
 	Format      string
+	MinLength   int     // of a string; 0 for none
 	Schema      *Schema // replaces the schema derived from the Go type
 }
 
@@ -57,6 +58,8 @@ var fieldDocs = map[string]fieldDoc{
 	"OrganizationInvitation.email_status": {Description: "orgd's addition: the state of the invitation's email.", Enum: enum(orgd.EmailStatuses...)},
 	"OrganizationInvitation.email_error":  {Description: "orgd's addition: why the last attempt to send the email failed."},
 	"ApiKeyResponse.last_used_at":         {Description: "orgd's addition: when the key was last used, to the minute."},
+	"CreateApiKeyRequest.description": {Description: "API key description. Useful if there are multiple keys. " +
+		"orgd answers one that is empty or only spaces as it answers a missing one.", MinLength: 1},
 
 	"SlugOrganization.key":                {Description: "The organization's key (slug), used in paths."},
 	"SlugOrganization.description":        {Description: "null when empty."},
@@ -103,12 +106,13 @@ var fieldDocs = map[string]fieldDoc{
 	"SlugInvitationRequest.send_email":              {Description: "Send invitation email; true when absent."},
 	"SlugResendRequest.send_email":                  {Description: "Send invitation email; true when absent."},
 	"SlugRespondRequest.accept":                     {Description: "Accept or reject the invitation"},
-	"SlugAPIKeyRequest.name":                        {Description: "A name for the key."},
+	"SlugAPIKeyRequest.name":                        {Description: "A name for the key, not empty or only spaces.", MinLength: 1},
 }
 
 // requestRequired overrides whether a request must send a field, where the
 // Go type says otherwise: a missing organization_id means the organization
-// of the path, and a key without a description is refused.
+// of the path, and a key without a description (or with null) is refused.
+// A pointer field made required is not nullable.
 var requestRequired = map[string]bool{
 	"OrganizationRoleAssignment.organization_id": false,
 	"DeploymentRoleAssignment.organization_id":   false,
