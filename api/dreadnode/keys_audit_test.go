@@ -158,12 +158,7 @@ func TestAPIKeyExpiryIsLater(t *testing.T) {
 			422, orgd.CodeInvalidData, "body", "expires_in")
 		for _, expiration := range []string{"0s", "0d", "soon"} {
 			r := w.srv.Elastic("POST", "/api/v1/users/auth/keys", w.reader.Key, map[string]any{"description": "k", "expiration": expiration}).Want(t, 400)
-			var e struct {
-				Errors []struct {
-					Code   string   `json:"code"`
-					Fields []string `json:"fields"`
-				} `json:"errors"`
-			}
+			var e elastic.BasicFailedReply
 			r.JSON(t, &e)
 			if len(e.Errors) != 1 || e.Errors[0].Code != orgd.CodeKeyInvalid || !slices.Equal(e.Errors[0].Fields, []string{"expiration"}) {
 				t.Errorf("expiration %q: %s", expiration, r.Body)
