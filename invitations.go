@@ -733,7 +733,7 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 	}
 	// A member accepting a usable invitation is told so by the membership
 	// insert below, which then rolls back the close: no look-up first.
-	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationAccepted, now, p.User.ID)
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationAccepted, now, p.User.ID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -781,9 +781,10 @@ const reasonMemberAddress = "the address is a member's"
 // the member's role). An unverified address proves nothing: its invitation
 // stays for whoever controls the address. The revoke is recorded and
 // announced as any other (invitation.revoked), by p, with the reason in
-// its details. Every path that makes u a member of orgID otherwise than by
-// accepting the invitation to u's own address calls it, and so does a
-// change of u's address (followEmail).
+// its details, and the invitation keeps the reason (RevokedToMember).
+// Every path that makes u a member of orgID otherwise than by accepting
+// the invitation to u's own address calls it, and so does a change of u's
+// address (followEmail).
 func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Principal, u *User, orgID string) error {
 	if !u.EmailVerified {
 		return nil
@@ -797,11 +798,11 @@ func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Princi
 		return nil
 	}
 	now := s.clock()
-	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "")
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "", RevokedToMember)
 	if err != nil || !won {
 		return err // not won: a concurrent answer or revoke closed it
 	}
-	inv.Status, inv.RespondedAt = InvitationRevoked, now
+	inv.Status, inv.RespondedAt, inv.RevokeReason = InvitationRevoked, now, RevokedToMember
 	return s.audit(ctx, tx, p, orgID, AuditInvitationRevoked, "invitation", inv.ID,
 		map[string]any{"email": inv.Email, "user_id": u.ID, "reason": reasonMemberAddress}, inv)
 }
@@ -811,7 +812,7 @@ func (s *Service) decline(ctx context.Context, tx Tx, p *Principal, inv *Invitat
 	if err := usable(inv, now); err != nil {
 		return err
 	}
-	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationDeclined, now, "")
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationDeclined, now, "", "")
 	if err != nil {
 		return err
 	}
@@ -908,7 +909,7 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 		return errRolesForbidden("Only owners may revoke invitations for owners.")
 	}
 	now := s.clock()
-	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "")
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "", "")
 	if err != nil {
 		return err
 	}

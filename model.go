@@ -71,6 +71,15 @@ const (
 	InvitationRevoked  InvitationStatus = "revoked"
 )
 
+// RevokeReason says why orgd revoked an invitation that no one revoked by
+// hand; "" for a revoke by hand, and for invitations that are not revoked.
+type RevokeReason string
+
+// RevokedToMember: the invited address, verified, became a member's (see
+// revokeInvitationToMember); its audit event and webhook say so in words
+// ("reason": "the address is a member's").
+const RevokedToMember RevokeReason = "address_is_member"
+
 // InvitationState is what an invitation is at a moment: its status, with
 // open split into pending and expired.
 type InvitationState string
@@ -117,6 +126,7 @@ type Invitation struct {
 	ExpiresAt      time.Time
 	RespondedAt    time.Time // accepted, declined or revoked; zero while open
 	AcceptedUserID string
+	RevokeReason   RevokeReason // why orgd revoked it, when no one did by hand
 	EmailStatus    EmailStatus
 	EmailError     string // why the last delivery failed
 

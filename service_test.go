@@ -339,6 +339,19 @@ func TestNoOpenInvitationToAMember(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("invitation.revoked events (-want +got):\n%s", diff)
 		}
+
+		// Each invitation keeps why it was revoked (its link's page says
+		// so); one revoked by an administrator has no reason.
+		must(f.svc.RevokeInvitation(f.ctx, f.owner, f.org.ID, invs["fay@x.test"]))
+		reasons := map[string]orgd.RevokeReason{}
+		for _, inv := range must(f.list([]orgd.InvitationState{orgd.StateRevoked})) {
+			reasons[inv.Email] = inv.RevokeReason
+		}
+		wantReasons := map[string]orgd.RevokeReason{"dana@x.test": orgd.RevokedToMember, "eve@x.test": orgd.RevokedToMember,
+			"hal@x.test": orgd.RevokedToMember, "ivy.new@x.test": orgd.RevokedToMember, "fay@x.test": ""}
+		if diff := cmp.Diff(wantReasons, reasons); diff != "" {
+			t.Errorf("revoke reasons (-want +got):\n%s", diff)
+		}
 	})
 }
 

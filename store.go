@@ -103,7 +103,8 @@ type Tx interface {
 	ReissueInvitation(ctx context.Context, inv *Invitation) error
 	// CloseInvitation moves an open invitation to a final status and reports
 	// whether it was still open: of two concurrent closes only one wins.
-	CloseInvitation(ctx context.Context, id string, status InvitationStatus, at time.Time, acceptedUserID string) (bool, error)
+	// acceptedUserID is the accepting user's, reason why orgd revoked it.
+	CloseInvitation(ctx context.Context, id string, status InvitationStatus, at time.Time, acceptedUserID string, reason RevokeReason) (bool, error)
 	InvitationByID(ctx context.Context, id string) (*Invitation, error)
 	InvitationByTokenHash(ctx context.Context, hash string) (*Invitation, error)
 	// Invitees finds, among normalized addresses, those of members with a

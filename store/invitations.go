@@ -14,19 +14,19 @@ import (
 
 const invitationColumns = `i.id, i.org_id, i.email, i.email_norm, i.inviter_id, i.role_assignments, i.role, i.status,
 	i.token_hash, i.token_sealed, i.created_at, i.issued_at, i.expires_at, i.responded_at, i.accepted_user_id,
-	i.email_status, i.email_error, o.slug, o.name, COALESCE(u.email, ''), COALESCE(u.name, '')`
+	i.email_status, i.email_error, i.revoke_reason, o.slug, o.name, COALESCE(u.email, ''), COALESCE(u.name, '')`
 
 const invitationFrom = ` FROM invitations i JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.inviter_id`
 
 func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	var inv orgd.Invitation
 	var inviter, accepted sql.NullString
-	var roles, role, status, emailStatus string
+	var roles, role, status, emailStatus, revokeReason string
 	var created, issued, expires int64
 	var responded sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.EmailNorm, &inviter, &roles, &role, &status,
 		&inv.TokenHash, &inv.TokenSealed, &created, &issued, &expires, &responded, &accepted,
-		&emailStatus, &inv.EmailError, &inv.OrgSlug, &inv.OrgName, &inv.InviterEmail, &inv.InviterName)
+		&emailStatus, &inv.EmailError, &revokeReason, &inv.OrgSlug, &inv.OrgName, &inv.InviterEmail, &inv.InviterName)
 	if err != nil {
 		return nil, noRows(err)
 	}
@@ -35,6 +35,7 @@ func scanInvitation(row scanner) (*orgd.Invitation, error) {
 	}
 	inv.InviterID, inv.AcceptedUserID = inviter.String, accepted.String
 	inv.Status, inv.EmailStatus, inv.Role = orgd.InvitationStatus(status), orgd.EmailStatus(emailStatus), orgd.Role(role)
+	inv.RevokeReason = orgd.RevokeReason(revokeReason)
 	inv.CreatedAt, inv.IssuedAt, inv.ExpiresAt, inv.RespondedAt = fromUs(created), fromUs(issued), fromUs(expires), fromNullUs(responded)
 	return &inv, nil
 }
@@ -77,9 +78,10 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...orgd.Job) error {
 	return t.enqueue(ctx, t.jobTx, jobs)
 }
 
-func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string) (bool, error) {
-	res, err := t.exec(ctx, `UPDATE invitations SET status = $2, responded_at = $3, accepted_user_id = $4
-		WHERE id = $1 AND status = 'open'`, id, string(status), us(at), nullString(acceptedUserID))
+func (t *tx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, acceptedUserID string,
+	reason orgd.RevokeReason) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE invitations SET status = $2, responded_at = $3, accepted_user_id = $4, revoke_reason = $5
+		WHERE id = $1 AND status = 'open'`, id, string(status), us(at), nullString(acceptedUserID), string(reason))
 	if err != nil {
 		return false, err
 	}
@@ -97,7 +99,7 @@ func (t *tx) InvitationByTokenHash(ctx context.Context, hash string) (*orgd.Invi
 
 // memberAsInvitation are the columns of invitationColumns for a member
 // found by Invitees: the address in email_norm, placeholders elsewhere.
-const memberAsInvitation = `'', '', '', u.email_norm, NULL, '{}', '', '', '', '', 0, 0, 0, NULL, NULL, '', '', '', '', '', ''`
+const memberAsInvitation = `'', '', '', u.email_norm, NULL, '{}', '', '', '', '', 0, 0, 0, NULL, NULL, '', '', '', '', '', '', ''`
 
 // inviteesQuery finds, among norms, the open invitations of orgID (kind
 // 'i') and the addresses of its members (kind 'm').

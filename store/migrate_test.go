@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/internal/testdb"
 	"github.com/orgd/orgd/store"
 )
@@ -134,6 +137,55 @@ func TestOpenInvitationsByAddressMigration(t *testing.T) {
 			var open int
 			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM invitations WHERE status = 'open'`).Scan(&open); err != nil || open != 2 {
 				t.Errorf("%d open invitations (%v), want 2", open, err)
+			}
+		})
+	}
+}
+
+// TestRevokeReasonMigration: migration 00007 gives the invitations revoked
+// before it because their address became a member's the reason their audit
+// event names, and no other invitation a reason.
+func TestRevokeReasonMigration(t *testing.T) {
+	for _, e := range testdb.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			s := storeAt(t, e, 6)
+			event := func(id, target string, details map[string]any) *orgd.AuditEvent {
+				return &orgd.AuditEvent{ID: id, At: t0, OrgID: "id-acme", Actor: "orgd admin", Action: orgd.AuditInvitationRevoked,
+					TargetType: "invitation", TargetID: target, Details: details}
+			}
+			write(t, s, func(ctx context.Context, tx orgd.Tx) error {
+				if err := insertOrg("acme")(tx); err != nil {
+					return err
+				}
+				if err := tx.InsertInvitations(ctx, invitation("member", "id-acme", "m@x.test", orgd.InvitationRevoked, t0),
+					invitation("by-hand", "id-acme", "h@x.test", orgd.InvitationRevoked, t0),
+					invitation("open", "id-acme", "o@x.test", orgd.InvitationOpen, t0)); err != nil {
+					return err
+				}
+				_, err := tx.InsertAuditEvents(ctx, []*orgd.AuditEvent{
+					event("e1", "member", map[string]any{"email": "m@x.test", "user_id": "u1", "reason": "the address is a member's"}),
+					event("e2", "by-hand", map[string]any{"email": "h@x.test"}),
+					// Not a revoke: the reason of another action names nothing.
+					{ID: "e3", At: t0, OrgID: "id-acme", Action: orgd.AuditInvitationAccepted, TargetType: "invitation", TargetID: "open",
+						Details: map[string]any{"reason": "the address is a member's"}},
+				}, false)
+				return err
+			})
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]orgd.RevokeReason{}
+			write(t, s, func(ctx context.Context, tx orgd.Tx) error {
+				invs, err := tx.ListInvitations(ctx, "id-acme", orgd.InvitationFilter{})
+				for _, inv := range invs {
+					got[inv.ID] = inv.RevokeReason
+				}
+				return err
+			})
+			want := map[string]orgd.RevokeReason{"member": orgd.RevokedToMember, "by-hand": "", "open": ""}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("revoke reasons after the migration (-want +got):\n%s", diff)
 			}
 		})
 	}
