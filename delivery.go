@@ -109,15 +109,26 @@ type InvitationView struct {
 }
 
 // ViewInvitation returns what the invitation page shows for a token. It
-// changes nothing (mail scanners open links). Errors:
-// organization.invitation_not_found for unknown, superseded and revoked
-// tokens alike.
+// changes nothing (mail scanners open links). A revoked invitation is shown
+// (in the state revoked) only when it was revoked because its address
+// became a member's (RevokedToMember) and the address still is one: the
+// page tells the holder of the link, who was shown the organization and the
+// address while it was pending, that the address is a member. Errors:
+// organization.invitation_not_found for unknown and superseded tokens, and
+// every other revoked one, alike.
 func (s *Service) ViewInvitation(ctx context.Context, token string) (*InvitationView, error) {
 	var v *InvitationView
 	err := s.read(ctx, "view invitation", func(tx Tx) error {
-		inv, err := invitationByToken(ctx, tx, token)
+		inv, err := anyInvitationByToken(ctx, tx, token)
 		if err != nil {
 			return err
+		}
+		if inv.Status == InvitationRevoked {
+			if member, err := revokedToCurrentMember(ctx, tx, inv); err != nil {
+				return err
+			} else if !member {
+				return errInviteNotFound
+			}
 		}
 		org, err := tx.OrganizationByID(ctx, inv.OrgID)
 		if err != nil {

@@ -601,13 +601,25 @@ func (s *Service) GetInvitationByToken(ctx context.Context, p *Principal, token 
 	return inv, org, err
 }
 
+// invitationByToken returns the invitation a token belongs to, unless it
+// was revoked: to the holder of the token, a revoked invitation is none.
 func invitationByToken(ctx context.Context, tx Tx, token string) (*Invitation, error) {
+	inv, err := anyInvitationByToken(ctx, tx, token)
+	if err == nil && inv.Status == InvitationRevoked {
+		return nil, errInviteNotFound
+	}
+	return inv, err
+}
+
+// anyInvitationByToken returns the invitation a token belongs to, revoked
+// or not.
+func anyInvitationByToken(ctx context.Context, tx Tx, token string) (*Invitation, error) {
 	hash := tokenHash(token)
 	if hash == "" {
 		return nil, errInviteNotFound
 	}
 	inv, err := tx.InvitationByTokenHash(ctx, hash)
-	if errors.Is(err, ErrNotFound) || (err == nil && inv.Status == InvitationRevoked) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, errInviteNotFound
 	}
 	return inv, err
@@ -781,10 +793,11 @@ const reasonMemberAddress = "the address is a member's"
 // the member's role). An unverified address proves nothing: its invitation
 // stays for whoever controls the address. The revoke is recorded and
 // announced as any other (invitation.revoked), by p, with the reason in
-// its details, and the invitation keeps the reason (RevokedToMember).
-// Every path that makes u a member of orgID otherwise than by accepting
-// the invitation to u's own address calls it, and so does a change of u's
-// address (followEmail).
+// its details, and the invitation keeps the reason (RevokedToMember), so
+// that its link can tell its holder that the address is a member's (see
+// ViewInvitation). Every path that makes u a member of orgID otherwise than
+// by accepting the invitation to u's own address calls it, and so does a
+// change of u's address (followEmail).
 func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Principal, u *User, orgID string) error {
 	if !u.EmailVerified {
 		return nil
@@ -805,6 +818,19 @@ func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Princi
 	inv.Status, inv.RespondedAt, inv.RevokeReason = InvitationRevoked, now, RevokedToMember
 	return s.audit(ctx, tx, p, orgID, AuditInvitationRevoked, "invitation", inv.ID,
 		map[string]any{"email": inv.Email, "user_id": u.ID, "reason": reasonMemberAddress}, inv)
+}
+
+// revokedToCurrentMember reports whether inv was revoked because its
+// address became a member's (revokeInvitationToMember) and still is one:
+// the organization has a member with that verified address, as the revoke
+// decided. A member who has left since, or whose address has changed, is
+// not.
+func revokedToCurrentMember(ctx context.Context, tx Tx, inv *Invitation) (bool, error) {
+	if inv.Status != InvitationRevoked || inv.RevokeReason != RevokedToMember {
+		return false, nil
+	}
+	known, err := tx.Invitees(ctx, inv.OrgID, []string{inv.EmailNorm})
+	return known.Members[inv.EmailNorm], err
 }
 
 func (s *Service) decline(ctx context.Context, tx Tx, p *Principal, inv *Invitation) error {

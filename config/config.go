@@ -211,7 +211,7 @@ var Options = []Option{
 		durationSetter(func(c *Config) *time.Duration { return &c.MailRetryPeriod })},
 	{"mail-workers", "ORGD_MAIL_WORKERS", "4", "emails sent at once", Server, false,
 		intSetter(func(c *Config) *int { return &c.MailWorkers }, 1)},
-	{"accept-redirect-url", "ORGD_ACCEPT_REDIRECT_URL", "", "where the invitation page sends people after they accept (default: a success page)", Server, false,
+	{"accept-redirect-url", "ORGD_ACCEPT_REDIRECT_URL", "", `where the invitation page sends people after they accept, and where its "already a member" page links (default: a success page)`, Server, false,
 		func(c *Config, v string) error {
 			if v == "" {
 				return nil

@@ -45,6 +45,7 @@ func TestGoldenPages(t *testing.T) {
 		{"declined", "declined", 410, page{Invitation: inv}},
 		{"invalid", "invalid", 404, page{}},
 		{"member", "member", 409, page{Invitation: inv}},
+		{"member_onward", "member", 410, page{Invitation: inv, Token: "TOKEN", Onward: "https://app.example.test/welcome?from=orgd&lang=en"}},
 		{"signin_failed_expired", "signin_failed", 400, page{Reason: "expired"}},
 		{"signin_failed_cancelled", "signin_failed", 403, page{Reason: "cancelled", Token: "TOKEN"}},
 		{"signin_failed_account", "signin_failed", 403, page{Reason: "account", Token: "TOKEN",

@@ -51,9 +51,11 @@ func (p *Pages) showInvitation(w http.ResponseWriter, r *http.Request) error {
 
 // showState writes the page of an invitation's state: the invitation with
 // its forms while pending (which sign in first when that is required), else
-// what happened to it and what to do next. Unknown and revoked tokens never
-// get here: ViewInvitation reports both as not found, and they share the
-// "invalid" page.
+// what happened to it and what to do next. Revoked ones get here only when
+// they were revoked because their address became a member's, and still is
+// one (see ViewInvitation): the page says so. Unknown tokens and other
+// revoked ones never get here: ViewInvitation reports them as not found,
+// and they share the "invalid" page.
 func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, v *orgd.InvitationView) error {
 	httpx.AddLogAttrs(r.Context(), slog.String("invitation_id", v.ID), slog.String("invitation_state", string(v.State)))
 	data := page{Invitation: p.describe(v), Token: token}
@@ -67,6 +69,10 @@ func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, 
 		return p.render(w, http.StatusGone, "accepted", data)
 	case orgd.StateDeclined:
 		return p.render(w, http.StatusGone, "declined", data)
+	case orgd.StateRevoked:
+		if v.RevokeReason == orgd.RevokedToMember {
+			return p.showMember(w, http.StatusGone, token, v)
+		}
 	}
 	return orgd.Internal("invitation page", fmt.Errorf("no page for the state %q", v.State))
 }
@@ -76,7 +82,7 @@ func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, 
 // changed since the form was shown), or the error.
 func (p *Pages) answerFailure(w http.ResponseWriter, r *http.Request, token string, v *orgd.InvitationView, err error) error {
 	if orgd.ErrorCode(err) == orgd.CodeAlreadyMember {
-		return p.render(w, http.StatusConflict, "member", page{Invitation: p.describe(v), Token: token})
+		return p.showMember(w, http.StatusConflict, token, v)
 	}
 	if orgd.ErrorKind(err) == orgd.KindInternal {
 		return err
@@ -89,4 +95,10 @@ func (p *Pages) answerFailure(w http.ResponseWriter, r *http.Request, token stri
 		return err
 	}
 	return p.showState(w, r, token, current)
+}
+
+// showMember writes the page that tells the invited address it is a member
+// already, with the way onward that accepting takes (the accept redirect).
+func (p *Pages) showMember(w http.ResponseWriter, status int, token string, v *orgd.InvitationView) error {
+	return p.render(w, status, "member", page{Invitation: p.describe(v), Token: token, Onward: p.acceptRedirect})
 }

@@ -221,9 +221,11 @@ func TestSignInAnswers(t *testing.T) {
 			if _, err := f.srv.Svc.AddMember(t.Context(), orgd.SystemPrincipal, "acme", who.User.ID, orgd.RoleReader); err != nil {
 				t.Fatal(err)
 			}
-			// Adding them revoked the invitation to their address.
+			// Adding them revoked the invitation to their address, which
+			// the page says is a member's.
 			before := f.state(t)
-			f.wantPage(t, f.callback(t, f.iss.Approve(t, s.authURL), s.cookie), 404, "This invitation link is not valid")
+			f.wantPage(t, f.callback(t, f.iss.Approve(t, s.authURL), s.cookie), 410, "You are already a member of Acme",
+				"twice@x.test already belongs to Acme")
 			f.wantUnchanged(t, before)
 		})
 	})

@@ -33,8 +33,9 @@ type Options struct {
 	// strips one) prefixes the links of the pages; its origin is trusted to
 	// send the forms.
 	PublicURL string
-	// AcceptRedirect is where people are sent (303) after they accept; ""
-	// shows a success page.
+	// AcceptRedirect is where people are sent (303) after they accept, and
+	// where the page that tells a member so links; "" shows a success page
+	// (and no link).
 	AcceptRedirect string
 	// RequireSignIn refuses to accept or decline on the strength of the link
 	// alone: Accept and Decline sign the person in with SignIn first, and
@@ -158,6 +159,7 @@ type page struct {
 	FormToken  string
 	SignIn     bool   // signing in is required to answer
 	SignedInAs string // the address of the user who signed in
+	Onward     string // where accepting leads (the accept redirect), for a member; "" for nowhere
 	Reason     string // why signing in did not work (signin_failed)
 	Message    string
 	Status     int

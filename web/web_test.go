@@ -378,8 +378,8 @@ func TestAcceptExistingUserAndMember(t *testing.T) {
 		}
 
 		// Someone added directly while the page was open: adding them
-		// revoked the invitation to their address, and the link no
-		// longer works.
+		// revoked the invitation to their address, and the page says
+		// they are a member.
 		_, token = f.invite(t, "direct@x.test", "reader")
 		form := url.Values{"form_token": {formTokenOf(t, f.get(t, token))}}
 		direct := f.srv.User("direct@x.test", false)
@@ -387,7 +387,8 @@ func TestAcceptExistingUserAndMember(t *testing.T) {
 			t.Fatal(err)
 		}
 		before = f.state(t)
-		f.wantPage(t, f.send(t, "POST", "/invitations/"+token+"/accept", form, browser), 404, "This invitation link is not valid")
+		f.wantPage(t, f.send(t, "POST", "/invitations/"+token+"/accept", form, browser), 410, "You are already a member of Acme",
+			"direct@x.test already belongs to Acme")
 		f.wantUnchanged(t, before)
 
 		// A member with an open invitation to their address, as a database
@@ -403,6 +404,90 @@ func TestAcceptExistingUserAndMember(t *testing.T) {
 		}
 		before = f.state(t)
 		f.wantPage(t, f.answer(t, token, "accept"), 409, "You are already a member of Acme", "Nothing has changed")
+		f.wantUnchanged(t, before)
+	})
+}
+
+// TestMemberPage: the link of an invitation revoked because its address
+// became a member's (orgd admin member add, accepting another address's
+// invitation with ORGD_ACCEPT_ANY_EMAIL, an address the issuer verifies)
+// tells its holder that the address is a member of the organization, with
+// the way onward that accepting takes; its forms answer the same and change
+// nothing. An invitation revoked by an administrator, and one whose address
+// has stopped being a member's since, keep the page of an unknown link.
+func TestMemberPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		const onward = "https://app.example.test/welcome?from=orgd"
+		f := newFixture(t, databaseURL, apitest.Setup{AcceptRedirect: onward,
+			Limits: []apitest.Option{func(l *orgd.Limits) { l.AcceptAnyEmail = true }}})
+		f.csp = "default-src 'none'; style-src 'self'; form-action 'self' https://app.example.test; frame-ancestors 'none'; base-uri 'none'"
+		ctx := context.Background()
+		add := func(u *orgd.User) {
+			t.Helper()
+			if _, err := f.srv.Svc.AddMember(ctx, orgd.SystemPrincipal, "acme", u.ID, orgd.RoleReader); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		_, added := f.invite(t, "added@x.test", "contributor")
+		add(f.srv.User("Added@x.test", false).User)
+
+		_, own := f.invite(t, "eve@x.test", "reader")
+		_, team := f.invite(t, "team@x.test", "reader")
+		eve := f.srv.User("eve@x.test", false)
+		f.srv.Elastic("POST", "/api/v1/organizations/invitations/"+team+"/_accept", eve.Key, nil).Want(t, 200)
+
+		_, verified := f.invite(t, "ivy@x.test", "reader")
+		signIn := func(verified bool) *orgd.Principal {
+			t.Helper()
+			p, err := f.srv.Svc.SignIn(ctx, &orgd.Identity{Issuer: "https://idp.example.com", Subject: "ivy", Email: "ivy@x.test", EmailVerified: verified})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		add(signIn(false).User)
+		signIn(true)
+
+		revokedInv, revoked := f.invite(t, "rex@x.test", "reader")
+		f.srv.Slug("DELETE", "/api/v1/org/acme/invitations/"+revokedInv.ID, f.owner.Key, nil).Want(t, 200)
+		add(f.srv.User("rex@x.test", false).User)
+
+		_, left := f.invite(t, "lee@x.test", "reader")
+		lee := f.srv.User("lee@x.test", false)
+		add(lee.User)
+		if _, err := f.srv.Svc.RemoveMembers(ctx, orgd.SystemPrincipal, "acme", []string{lee.User.ID}, false); err != nil {
+			t.Fatal(err)
+		}
+
+		before := f.state(t)
+		link := `<a href="` + html.EscapeString(onward) + `">`
+		for _, tt := range []struct{ name, token, email string }{
+			{"added by orgd admin", added, "added@x.test"},
+			{"accepted another address's invitation", own, "eve@x.test"},
+			{"address verified by the issuer", verified, "ivy@x.test"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				form := url.Values{"form_token": {web.FormToken(f.srv.Svc, tt.token)}}
+				for _, r := range []*apitest.Response{f.get(t, tt.token),
+					f.send(t, "POST", "/invitations/"+tt.token+"/accept", form, browser),
+					f.send(t, "POST", "/invitations/"+tt.token+"/decline", form, browser)} {
+					f.wantPage(t, r, 410, "Already a member of Acme · orgd", "You are already a member of Acme",
+						tt.email+" already belongs to Acme", "Continue to Acme")
+					if !strings.Contains(string(r.Body), link) {
+						t.Errorf("the page has no link onward (%s):\n%s", link, r.Body)
+					}
+				}
+			})
+		}
+		unknown := f.get(t, "unknown-token").Body
+		for _, tt := range []struct{ name, token string }{{"revoked by an administrator", revoked}, {"no longer a member", left}} {
+			t.Run(tt.name, func(t *testing.T) {
+				if r := f.get(t, tt.token); r.Status != 404 || string(r.Body) != string(unknown) {
+					t.Errorf("%d, want 404 and the page of an unknown token:\n%s", r.Status, r.Body)
+				}
+			})
+		}
 		f.wantUnchanged(t, before)
 	})
 }
