@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -198,7 +199,10 @@ type OrganizationUpdate struct {
 // may change everything but max_members, which only platform administrators
 // may set; billing admins may change billing contacts only. An update of no
 // field is one of the settings that changes nothing: those who may change
-// them get the organization as it is, and no audit event is written.
+// them get the organization as it is. The audit event names the fields whose
+// value changed; an update that changes no value (of no field, or of values
+// the organization already has) writes and records nothing, as setting a
+// member's role to the one it has.
 // Errors: organization.not_found, organization.invalid_access,
 // organization.invalid_name, root.invalid_data.
 func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref string, u OrganizationUpdate) (*OrganizationView, error) {
@@ -218,10 +222,11 @@ func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref stri
 			}
 			return nil
 		}
+		before := *org
 		if err := applyOrganizationUpdate(org, u, need); err != nil {
 			return err
 		}
-		if fields := u.fields(); len(fields) > 0 {
+		if fields := changedFields(&before, org); len(fields) > 0 {
 			org.UpdatedAt = s.clock()
 			if err := tx.UpdateOrganization(ctx, org); err != nil {
 				return err
@@ -236,19 +241,24 @@ func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref stri
 	return v, err
 }
 
-// fields names the fields an update sets, for the audit log.
-func (u OrganizationUpdate) fields() []string {
+// changedFields names the fields whose values differ between two states of
+// an organization, for the audit log.
+func changedFields(before, after *Organization) []string {
 	var out []string
 	for _, f := range []struct {
 		name string
-		set  bool
+		same bool
 	}{
-		{"name", u.Name != nil}, {"description", u.Description != nil}, {"default_disk_usage_alerts_enabled", u.DiskUsageAlerts != nil},
-		{"notifications_allowed_email_domains", u.NotificationDomains != nil}, {"billing_contacts", u.BillingContacts != nil},
-		{"operational_contacts", u.OperationalContacts != nil}, {"allow_external_invites", u.AllowExternalInvites != nil},
-		{"allowed_email_domains", u.AllowedEmailDomains != nil}, {"max_members", u.MaxMembers != nil},
+		{"name", before.Name == after.Name}, {"description", before.Description == after.Description},
+		{"default_disk_usage_alerts_enabled", before.DiskUsageAlerts == after.DiskUsageAlerts},
+		{"notifications_allowed_email_domains", slices.Equal(before.NotificationDomains, after.NotificationDomains)},
+		{"billing_contacts", slices.Equal(before.BillingContacts, after.BillingContacts)},
+		{"operational_contacts", slices.Equal(before.OperationalContacts, after.OperationalContacts)},
+		{"allow_external_invites", before.AllowExternalInvites == after.AllowExternalInvites},
+		{"allowed_email_domains", slices.Equal(before.AllowedEmailDomains, after.AllowedEmailDomains)},
+		{"max_members", before.MaxMembers == after.MaxMembers},
 	} {
-		if f.set {
+		if !f.same {
 			out = append(out, f.name)
 		}
 	}
@@ -260,7 +270,7 @@ func applyOrganizationUpdate(org *Organization, u OrganizationUpdate, need func(
 		u.OperationalContacts != nil || u.AllowExternalInvites != nil || u.AllowedEmailDomains != nil
 	// An update of nothing needs the settings' permission, so that a
 	// member who may change nothing is refused whatever the body.
-	if settings || u.fields() == nil {
+	if settings || u == (OrganizationUpdate{}) {
 		if err := need(ActUpdateSettings); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package dreadnode_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -762,6 +763,36 @@ func TestSettingTheSameRoleRecordsNothing(t *testing.T) {
 		w.srv.Slug("PUT", base+w.reader.User.ID, w.admin.Key, map[string]any{"role": "contributor"}).Want(t, 200)
 		if got := w.auditEvents(t); len(got) != len(before)+1 || got[0].Action != orgd.AuditMemberRolesChanged {
 			t.Errorf("a role change wrote %d events, want 1", len(got)-len(before))
+		}
+	})
+}
+
+// TestAnUpdateRecordsWhatItChanges: an update of values the organization
+// already has, through either surface, answers it and changes and records
+// nothing (not even updated_at); the event of an update names only the
+// fields whose value changed.
+func TestAnUpdateRecordsWhatItChanges(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		var org, same dreadnode.Organization
+		w.srv.Slug("GET", "/api/v1/org/acme", w.admin.Key, nil).Want(t, 200).JSON(t, &org)
+		before := w.auditEvents(t)
+		w.srv.Clock.Advance(time.Minute)
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.admin.Key, map[string]any{
+			"name": " Acme ", "description": "", "allow_external_invites": true, "allowed_email_domains": []string{},
+		}).Want(t, 200).JSON(t, &same)
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.platform.Key, map[string]any{"max_members": org.MaxMembers}).Want(t, 200)
+		w.srv.Elastic("PUT", "/api/v1/organizations/"+w.org.ID, w.owner.Key, map[string]any{"name": "Acme", "billing_contacts": []string{}}).Want(t, 200)
+		if diff := cmp.Diff(org, same); diff != "" {
+			t.Errorf("an update of the values it has changed the organization (-before +after):\n%s", diff)
+		}
+		if diff := cmp.Diff(before, w.auditEvents(t)); diff != "" {
+			t.Errorf("an update of the values it has was recorded (-before +after):\n%s", diff)
+		}
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.admin.Key, map[string]any{"name": "Acme", "description": "We make things"}).Want(t, 200)
+		got := w.auditEvents(t)
+		if len(got) != len(before)+1 || got[0].Action != orgd.AuditOrgUpdated || fmt.Sprint(got[0].Details["fields"]) != "[description]" {
+			t.Errorf("a change of the description and the same name wrote %d events, the last %+v; want one naming the description", len(got)-len(before), got[0])
 		}
 	})
 }
