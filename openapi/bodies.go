@@ -3,12 +3,14 @@ package openapi
 // The slug surface reads its request bodies field by field (see
 // api/dreadnode/request.go), so that it can report every bad field at once;
 // no Go type holds them. The types below describe them for the document: a
-// pointer field may be left out or sent as null (which means the same), the
-// others are required. TestSlugBodies sends every field with a wrong type
-// and checks that the handler names it, so a field described here is one
-// the handler reads.
+// pointer field may be left out or sent as null, unless requestNotNull says
+// that null is refused; the others are required. TestSlugBodies sends every
+// field with a wrong type, and null for those that may not be null, and
+// checks that the handler names it, so a field described here is one the
+// handler reads.
 
-// slugOrganizationUpdate is the body of PATCH /org/{org}.
+// slugOrganizationUpdate is the body of PATCH /org/{org}: null clears the
+// description and is refused for the other fields.
 type slugOrganizationUpdate struct {
 	Name                 *string   `json:"name"`
 	Description          *string   `json:"description"`

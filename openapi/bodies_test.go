@@ -14,7 +14,8 @@ import (
 
 // TestSlugBodies holds the document's slug request bodies, which no Go type
 // of the surface declares, to what the handlers read: every property sent
-// with a wrong type, and every required one left out, is named by the 422.
+// with a wrong type, every optional one that may not be null sent as null,
+// and every required one left out, is named by the 422.
 func TestSlugBodies(t *testing.T) {
 	srv := apitest.Start(t, testdb.URL(t, "sqlite"))
 	org := srv.Org("Acme", "acme")
@@ -51,6 +52,15 @@ func TestSlugBodies(t *testing.T) {
 					t.Errorf("%s %s: %s sent with a wrong type was not refused by name: %d %s", method, path, prop, r.Status, r.Body)
 				}
 			}
+			for _, prop := range schema.Properties.Names {
+				if slices.Contains(schema.Required, prop) || allowsNull(schema.Properties.Values[prop]) {
+					continue
+				}
+				r := srv.Slug(method, url, caller.Key, map[string]any{prop: nil})
+				if !named(r, prop, "") {
+					t.Errorf("%s %s: %s, which may not be null, was not refused by name when null: %d %s", method, path, prop, r.Status, r.Body)
+				}
+			}
 			for _, prop := range schema.Required {
 				r := srv.Slug(method, url, caller.Key, map[string]any{})
 				if !named(r, prop, "missing") {
@@ -59,6 +69,14 @@ func TestSlugBodies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// allowsNull reports whether s allows null.
+func allowsNull(s *openapi.Schema) bool {
+	if t, ok := s.Type.([]string); ok && slices.Contains(t, "null") {
+		return true
+	}
+	return slices.ContainsFunc(s.OneOf, func(o *openapi.Schema) bool { return o.Type == "null" })
 }
 
 // wrongValue is a JSON value that s does not allow.

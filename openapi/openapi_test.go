@@ -65,6 +65,11 @@ func TestWords(t *testing.T) {
 			t.Errorf("requestRequired: no property %s", key)
 		}
 	}
+	for key := range requestNotNull {
+		if !has(key) {
+			t.Errorf("requestNotNull: no property %s", key)
+		}
+	}
 }
 
 // TestDescriptions checks that the Elastic surface's schemas bear the

@@ -163,9 +163,10 @@ var operations = map[string]operation{
 		errors:  codes{404: {orgd.CodeOrgNotFound}},
 	},
 	"update_organization": {
-		summary:     "Change an organization's name and settings",
-		description: "An absent field is left as it is; a body that sets none changes nothing.",
-		body:        slugOrganizationUpdate{}, answer: dreadnode.Organization{},
+		summary: "Change an organization's name and settings",
+		description: "An absent field is left as it is; null clears the description and is refused for the other fields; " +
+			"a body that changes no value changes and records nothing.",
+		body: slugOrganizationUpdate{}, answer: dreadnode.Organization{},
 		errors: codes{403: {orgd.CodeOrgInvalidAccess}, 404: {orgd.CodeOrgNotFound},
 			422: {tString, tBool, tInt, tList, orgd.CodeOrgInvalidName, orgd.CodeInvalidData}},
 	},

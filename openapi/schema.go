@@ -15,7 +15,8 @@ import (
 // The same Go field means different things in each: an answer always
 // writes a field without omitempty (so it is required) and writes a nil
 // pointer as null, while a request may leave out any pointer field and may
-// send null for pointers and for lists that are omitted when empty.
+// send null for pointers and for lists that are omitted when empty (unless
+// requestNotNull says otherwise).
 type use uint8
 
 const (
@@ -202,7 +203,7 @@ func (s *schemas) object(t reflect.Type, n string, u use, text *elasticText) *Sc
 				inRequestRequired = r
 			}
 			required = required && inRequestRequired
-			null = null || (ptr && !inRequestRequired) || (nilable && f.omit)
+			null = null || !requestNotNull[key] && ((ptr && !inRequestRequired) || (nilable && f.omit))
 		}
 		fs := s.typeSchema(f.typ)
 		prop := def.Properties[f.name]

@@ -97,7 +97,7 @@ var fieldDocs = map[string]fieldDoc{
 	"SlugHealth.status":         {Schema: &Schema{Type: "string", Const: "ok"}},
 
 	"SlugOrganizationUpdate.name":                   {Description: "The display name, 2 to 30 characters."},
-	"SlugOrganizationUpdate.description":            {Description: "At most 1000 characters."},
+	"SlugOrganizationUpdate.description":            {Description: "At most 1000 characters; null or empty clears it."},
 	"SlugOrganizationUpdate.allow_external_invites": {Description: "Whether addresses outside allowed_email_domains may be invited."},
 	"SlugOrganizationUpdate.max_members":            {Description: "0 for no limit; platform administrators only."},
 	"SlugMemberUpdate.role":                         {Enum: settableRoles},
@@ -118,6 +118,16 @@ var requestRequired = map[string]bool{
 	"DeploymentRoleAssignment.organization_id":   false,
 	"ProjectRoleAssignment.organization_id":      false,
 	"CreateApiKeyRequest.description":            true,
+}
+
+// requestNotNull lists the fields a request may leave out but not send as
+// null, though their Go type says otherwise: the fields of the slug PATCH
+// but description, which null clears.
+var requestNotNull = map[string]bool{
+	"SlugOrganizationUpdate.name":                   true,
+	"SlugOrganizationUpdate.allow_external_invites": true,
+	"SlugOrganizationUpdate.allowed_email_domains":  true,
+	"SlugOrganizationUpdate.max_members":            true,
 }
 
 // errorTypes lists the `type` of every status of the slug surface.

@@ -797,6 +797,106 @@ func TestAnUpdateRecordsWhatItChanges(t *testing.T) {
 	})
 }
 
+// TestNullInPatch: in PATCH /org/{org} an absent field is left as it is,
+// and null means what it means to a pydantic model applied with
+// model_dump(exclude_unset=True): it clears the description (str | null in
+// Organization), with one audit event and none when there is nothing to
+// clear, and is refused by name, changing nothing, for the fields that are
+// not nullable. Callers who may not change the settings are refused a null
+// as any other value.
+func TestNullInPatch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		const path = "/api/v1/org/acme"
+		var org dreadnode.Organization
+		w.srv.Slug("PATCH", path, w.admin.Key, map[string]any{"description": "We make things"}).Want(t, 200).JSON(t, &org)
+		before := w.auditEvents(t)
+		unchanged := func(what string) {
+			t.Helper()
+			var now dreadnode.Organization
+			w.srv.Slug("GET", path, w.admin.Key, nil).Want(t, 200).JSON(t, &now)
+			if diff := cmp.Diff(org, now); diff != "" {
+				t.Errorf("%s changed the organization (-before +after):\n%s", what, diff)
+			}
+			if diff := cmp.Diff(before, w.auditEvents(t)); diff != "" {
+				t.Errorf("%s was recorded (-before +after):\n%s", what, diff)
+			}
+		}
+
+		nullDescription := map[string]any{"description": nil}
+		for _, c := range []struct {
+			who    string
+			key    string
+			status int
+			code   string
+		}{
+			{"anonymous", "", 401, orgd.CodeUnauthorized},
+			{"outsider", w.outsider.Key, 404, orgd.CodeOrgNotFound},
+			{"reader", w.reader.Key, 403, orgd.CodeOrgInvalidAccess},
+			{"contributor", w.contributor.Key, 403, orgd.CodeOrgInvalidAccess},
+			{"billing-admin", w.billing.Key, 403, orgd.CodeOrgInvalidAccess},
+		} {
+			wantError(t, w.srv.Slug("PATCH", path, c.key, nullDescription), c.status, c.code)
+			unchanged("a null description sent by the " + c.who)
+		}
+
+		// Null for a field that is not nullable is pydantic's type error.
+		notNullable := []dreadnode.ErrorEntry{
+			{Loc: []any{"body", "name"}, Msg: "Input should be a valid string", Type: "string_type"},
+			{Loc: []any{"body", "allow_external_invites"}, Msg: "Input should be a valid boolean", Type: "bool_type"},
+			{Loc: []any{"body", "allowed_email_domains"}, Msg: "Input should be a valid list of strings", Type: "list_type"},
+			{Loc: []any{"body", "max_members"}, Msg: "Input should be a valid integer", Type: "int_type"},
+		}
+		all := map[string]any{"description": nil}
+		for _, want := range notNullable {
+			field := want.Loc[1].(string)
+			all[field] = nil
+			e := wantError(t, w.srv.Slug("PATCH", path, w.platform.Key, map[string]any{field: nil}), 422, want.Type, "body", field)
+			if diff := cmp.Diff([]dreadnode.ErrorEntry{want}, e.Errors); diff != "" {
+				t.Errorf("null %s (-want +got):\n%s", field, diff)
+			}
+		}
+		e := wantError(t, w.srv.Slug("PATCH", path, w.platform.Key, all), 422, "string_type", "body", "name")
+		if diff := cmp.Diff(notNullable, e.Errors); diff != "" {
+			t.Errorf("every field null (-want +got):\n%s", diff)
+		}
+		unchanged("a refused null")
+
+		// Null clears the description, once.
+		var cleared dreadnode.Organization
+		w.srv.Slug("PATCH", path, w.admin.Key, nullDescription).Want(t, 200).JSON(t, &cleared)
+		if cleared.Description != nil {
+			t.Errorf("after a null description: %+v", cleared)
+		}
+		org.Description, org.UpdatedAt = nil, cleared.UpdatedAt
+		if diff := cmp.Diff(org, cleared); diff != "" {
+			t.Errorf("a null description changed more (-want +got):\n%s", diff)
+		}
+		got := w.auditEvents(t)
+		if len(got) != len(before)+1 || got[0].Action != orgd.AuditOrgUpdated || fmt.Sprint(got[0].Details["fields"]) != "[description]" {
+			t.Fatalf("clearing the description wrote %d events, the last %+v; want one naming the description", len(got)-len(before), got[0])
+		}
+		before = got
+		w.srv.Slug("PATCH", path, w.owner.Key, nullDescription).Want(t, 200)
+		unchanged("clearing an empty description")
+
+		// Absent leaves it: a rename keeps a description.
+		w.srv.Slug("PATCH", path, w.admin.Key, map[string]any{"description": "Again"}).Want(t, 200)
+		w.srv.Slug("PATCH", path, w.admin.Key, map[string]any{"name": "Acme Labs"}).Want(t, 200).JSON(t, &org)
+		if org.Name != "Acme Labs" || org.Description == nil || *org.Description != "Again" {
+			t.Errorf("a rename: %+v", org)
+		}
+
+		// A webhook endpoint reads null as none: every event type, no description.
+		var hook dreadnode.WebhookEndpoint
+		w.srv.Slug("POST", path+"/webhooks", w.admin.Key, map[string]any{"url": "https://hooks.example.test/x", "events": nil, "description": nil}).
+			Want(t, 200).JSON(t, &hook)
+		if len(hook.Events) != 0 || hook.Description != nil {
+			t.Errorf("an endpoint registered with nulls: %+v", hook)
+		}
+	})
+}
+
 // TestIDsInUpperCase: a UUID is the same id in upper case (RFC 9562; Dreadnode's
 // own example of respond_to_invitation is one, and Swift writes them so):
 // every route that names an organization, member, invitation, webhook or

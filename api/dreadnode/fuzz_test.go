@@ -107,6 +107,16 @@ func (b *slugBody) get(name, typ string, dst any) bool {
 	return true
 }
 
+// getNotNull is get for a field that may be absent but is not nullable:
+// null is noted as typ, like a value of another type.
+func (b *slugBody) getNotNull(name, typ string, dst any) bool {
+	if string(b.fields[name]) == "null" {
+		b.problems = append(b.problems, typ)
+		return false
+	}
+	return b.get(name, typ, dst)
+}
+
 // wantSlugError checks the slug envelope of an answer with status whose
 // entries' types are exactly types, in any order.
 func wantSlugError(t *testing.T, body []byte, r *apitest.Response, status int, types []string) {
@@ -227,7 +237,8 @@ func FuzzUpdateOrganizationBody(f *testing.F) {
 		`{"name":"Tab\tCo"}`, `{"name":"\u0085Co"}`, `{"description":""}`, `{"description":"` + strings.Repeat("d", 1001) + `"}`,
 		`{"allow_external_invites":false,"allowed_email_domains":["Acme.test","acme.test"," partner.test "]}`,
 		`{"allowed_email_domains":["bücher.example","xn--bcher-kva.example"]}`, `{"allowed_email_domains":["not a domain"]}`,
-		`{"allowed_email_domains":[]}`, `{"allowed_email_domains":null}`, `{"allowed_email_domains":"acme.test"}`, `{"allowed_email_domains":[1]}`,
+		`{"allowed_email_domains":[]}`, `{"allowed_email_domains":null}`, `{"description":null}`, `{"name":null,"max_members":null}`,
+		`{"allow_external_invites":null,"description":"d"}`, `{"allowed_email_domains":"acme.test"}`, `{"allowed_email_domains":[1]}`,
 		`{"max_members":10}`, `{"max_members":-1}`, `{"max_members":0}`, `{"max_members":1.5}`, `{"max_members":3e9}`, `{"max_members":"10"}`,
 		`{"name":5,"max_members":"x","allow_external_invites":"no"}`, `{}`, `[1,2]`, `{"name":`, `null`, ``, `{"name":"Acme"}}`,
 	} {
@@ -250,11 +261,13 @@ func FuzzUpdateOrganizationBody(f *testing.F) {
 		var allowExternal bool
 		var domains []string
 		var maxMembers float64
-		hasName := b.get("name", "string_type", &name)
+		// Null clears the description (of the new organization: empty
+		// already) and is refused for the other fields.
+		hasName := b.getNotNull("name", "string_type", &name)
 		hasDescription := b.get("description", "string_type", &description)
-		hasAllow := b.get("allow_external_invites", "bool_type", &allowExternal)
-		hasDomains := b.get("allowed_email_domains", "list_type", &domains)
-		hasMax := b.get("max_members", "int_type", &maxMembers)
+		hasAllow := b.getNotNull("allow_external_invites", "bool_type", &allowExternal)
+		hasDomains := b.getNotNull("allowed_email_domains", "list_type", &domains)
+		hasMax := b.getNotNull("max_members", "int_type", &maxMembers)
 		if hasMax && (maxMembers != math.Trunc(maxMembers) || maxMembers < math.MinInt32 || maxMembers > math.MaxInt32) {
 			b.problems = append(b.problems, "int_type")
 		}

@@ -44,7 +44,10 @@ func (a *API) getOrganization(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// updateOrganization changes the display name and settings.
+// updateOrganization changes the display name and settings: an absent
+// field is left as it is, and null clears the description (the one nullable
+// field of Organization) and is refused for the others, whose nulls mean
+// nothing (no limit is max_members 0, no domain []).
 func (a *API) updateOrganization(w http.ResponseWriter, r *http.Request) error {
 	b, err := a.readBody(w, r, false)
 	if err != nil {
@@ -52,7 +55,7 @@ func (a *API) updateOrganization(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := orgd.OrganizationUpdate{
 		Name:                 b.OptionalString("name"),
-		Description:          b.OptionalString("description"),
+		Description:          nullable(b, "description", b.OptionalString),
 		AllowExternalInvites: b.OptionalBool("allow_external_invites"),
 		AllowedEmailDomains:  b.OptionalStrings("allowed_email_domains"),
 		MaxMembers:           b.OptionalInt("max_members"),

@@ -48,21 +48,31 @@ func (b *body) fail(name, typ, msg string) {
 	b.bad = append(b.bad, invalid("body."+name, typ, msg))
 }
 
-// present reports whether the field was sent with a value other than null.
-func (b *body) present(name string) bool {
-	v, ok := b.fields[name]
-	return ok && string(v) != "null"
+// sent reports whether the field is in the body, null included.
+func (b *body) sent(name string) bool {
+	_, ok := b.fields[name]
+	return ok
 }
 
+// null reports whether the field was sent as null.
+func (b *body) null(name string) bool { return string(b.fields[name]) == "null" }
+
+// present reports whether the field was sent with a value other than null.
+func (b *body) present(name string) bool { return b.sent(name) && !b.null(name) }
+
+// decode reads a field that was sent into dst. Null is reported like a
+// value of another type, as pydantic reports None for a field that is not
+// nullable ("Input should be a valid string").
 func (b *body) decode(name, typ, msg string, dst any) bool {
-	if err := json.Unmarshal(b.fields[name], dst); err != nil {
+	if b.null(name) || json.Unmarshal(b.fields[name], dst) != nil {
 		b.fail(name, typ, msg)
 		return false
 	}
 	return true
 }
 
-// String reads a string field; a missing required field is reported.
+// String reads a string field; a missing required field is reported, and
+// null is taken as absent.
 func (b *body) String(name string, required bool) (string, bool) {
 	if !b.present(name) {
 		if required {
@@ -70,20 +80,30 @@ func (b *body) String(name string, required bool) (string, bool) {
 		}
 		return "", false
 	}
-	var s string
-	ok := b.decode(name, "string_type", "Input should be a valid string", &s)
-	return s, ok
+	if s := b.OptionalString(name); s != nil {
+		return *s, true
+	}
+	return "", false
 }
 
-// OptionalString reads a string field that may be absent or null.
+// The Optional readers read a field that may be absent (nil) and is not
+// nullable: null is refused with the type's error, as pydantic refuses None
+// for a field typed str, bool, int or list. A field whose null means
+// something is read through nullable.
+
+// OptionalString reads a string field that may be absent.
 func (b *body) OptionalString(name string) *string {
-	if s, ok := b.String(name, false); ok {
+	if !b.sent(name) {
+		return nil
+	}
+	var s string
+	if b.decode(name, "string_type", "Input should be a valid string", &s) {
 		return &s
 	}
 	return nil
 }
 
-// Bool reads a boolean field, def when absent.
+// Bool reads a boolean field, def when absent or null.
 func (b *body) Bool(name string, def bool, required bool) bool {
 	if !b.present(name) {
 		if required {
@@ -91,16 +111,15 @@ func (b *body) Bool(name string, def bool, required bool) bool {
 		}
 		return def
 	}
-	var v bool
-	if b.decode(name, "bool_type", "Input should be a valid boolean", &v) {
-		return v
+	if v := b.OptionalBool(name); v != nil {
+		return *v
 	}
 	return def
 }
 
-// OptionalBool reads a boolean field that may be absent or null.
+// OptionalBool reads a boolean field that may be absent.
 func (b *body) OptionalBool(name string) *bool {
-	if !b.present(name) {
+	if !b.sent(name) {
 		return nil
 	}
 	var v bool
@@ -110,9 +129,9 @@ func (b *body) OptionalBool(name string) *bool {
 	return nil
 }
 
-// OptionalInt reads a whole-number field that may be absent or null.
+// OptionalInt reads a whole-number field that may be absent.
 func (b *body) OptionalInt(name string) *int {
-	if !b.present(name) {
+	if !b.sent(name) {
 		return nil
 	}
 	var f float64
@@ -127,9 +146,9 @@ func (b *body) OptionalInt(name string) *int {
 	return &n
 }
 
-// OptionalStrings reads a list of strings that may be absent or null.
+// OptionalStrings reads a list of strings that may be absent.
 func (b *body) OptionalStrings(name string) *[]string {
-	if !b.present(name) {
+	if !b.sent(name) {
 		return nil
 	}
 	var v []string
@@ -137,6 +156,17 @@ func (b *body) OptionalStrings(name string) *[]string {
 		return &v
 	}
 	return nil
+}
+
+// nullable reads a field whose null is a value with read: null is the zero
+// value of T, which clears what the field sets (as a pydantic field typed
+// `T | None` applied with model_dump(exclude_unset=True), or JSON Merge
+// Patch, RFC 7396), and an absent field is nil.
+func nullable[T any](b *body, name string, read func(string) *T) *T {
+	if b.null(name) {
+		return new(T)
+	}
+	return read(name)
 }
 
 // Enum reads a string field that must be one of allowed, def when absent.

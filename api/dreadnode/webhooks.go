@@ -43,10 +43,11 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	req := orgd.WebhookEndpointRequest{}
 	req.URL, _ = b.String("url", true)
-	if events := b.OptionalStrings("events"); events != nil {
+	// Null is none: every event type, no description.
+	if events := nullable(b, "events", b.OptionalStrings); events != nil {
 		req.Events = *events
 	}
-	if d := b.OptionalString("description"); d != nil {
+	if d := nullable(b, "description", b.OptionalString); d != nil {
 		req.Description = *d
 	}
 	if err := b.Err(); err != nil {
