@@ -897,6 +897,36 @@ func TestNullInPatch(t *testing.T) {
 	})
 }
 
+// TestUnknownFieldsAreIgnored: a field a body does not take is ignored on
+// both surfaces, as pydantic's default model config does: fields of the
+// answer that cannot be set (key) change nothing, and a body of only
+// unknown fields is an empty one.
+func TestUnknownFieldsAreIgnored(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		var org dreadnode.Organization
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.admin.Key, map[string]any{"name": "Acme Labs", "key": "other", "no_such_field": 1}).
+			Want(t, 200).JSON(t, &org)
+		if org.Name != "Acme Labs" || org.Key != "acme" {
+			t.Errorf("a PATCH with unknown fields: %+v", org)
+		}
+		before := w.auditEvents(t)
+		w.srv.Slug("PATCH", "/api/v1/org/acme", w.admin.Key, map[string]any{"no_such_field": nil}).Want(t, 200)
+		if diff := cmp.Diff(before, w.auditEvents(t)); diff != "" {
+			t.Errorf("a PATCH of only unknown fields was recorded (-before +after):\n%s", diff)
+		}
+		w.srv.Slug("POST", "/api/v1/org/acme/invitations", w.admin.Key, map[string]any{"email": "new@acme.test", "no_such_field": true}).Want(t, 200)
+		var el struct {
+			Name string `json:"name"`
+		}
+		w.srv.Elastic("PUT", "/api/v1/organizations/"+w.org.ID, w.owner.Key, map[string]any{"name": "Acme Co", "no_such_field": map[string]any{"x": 1}}).
+			Want(t, 200).JSON(t, &el)
+		if el.Name != "Acme Co" {
+			t.Errorf("an Elastic update with an unknown field: %+v", el)
+		}
+	})
+}
+
 // TestIDsInUpperCase: a UUID is the same id in upper case (RFC 9562; Dreadnode's
 // own example of respond_to_invitation is one, and Swift writes them so):
 // every route that names an organization, member, invitation, webhook or
