@@ -37,8 +37,10 @@ func bareCall() call {
 	return call{name: "bare handler", method: http.MethodGet, path: "/limit", want: http.StatusOK,
 		check: decodeAs(func(v *struct {
 			Status string `json:"status"`
+			Path   string `json:"path"`
+			N      int    `json:"n"`
 		}) error {
-			return nonEmpty("status", v.Status)
+			return nonEmpty("status", v.Status, "path", v.Path)
 		})}
 }
 

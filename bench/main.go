@@ -425,7 +425,7 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, m mea
 	if run.Requests > 0 && m.dbName != "" {
 		r.DatabaseCPUMsPerRequest = perRequest(cpu.database, run.Requests)
 	}
-	if run.Requests > 0 && m.pid != os.Getpid() {
+	if run.Requests > 0 && m.pid > 0 && m.pid != os.Getpid() { // the limits run in this process
 		r.LoadCPUMsPerRequest = perRequest(cpu.self, run.Requests)
 	}
 	return r, ctx.Err()
