@@ -4,10 +4,11 @@ package openapi
 // api/dreadnode/request.go), so that it can report every bad field at once;
 // no Go type holds them. The types below describe them for the document: a
 // pointer field may be left out or sent as null, unless requestNotNull says
-// that null is refused; the others are required. TestSlugBodies sends every
-// field with a wrong type, and null for those that may not be null, and
-// checks that the handler names it, so a field described here is one the
-// handler reads.
+// that null is refused; the others are required, and refuse null with their
+// type's error. TestSlugBodies sends every field with a wrong type, null
+// for those that may not be null and for the required ones, and checks that
+// the handler names it, and that it does not refuse a null the document
+// allows, so a field described here is one the handler reads as described.
 
 // slugOrganizationUpdate is the body of PATCH /org/{org}: null clears the
 // description and is refused for the other fields.
@@ -24,7 +25,9 @@ type slugMemberUpdate struct {
 	Role string `json:"role"`
 }
 
-// slugInvitationRequest is the body of POST /org/{org}/invitations.
+// slugInvitationRequest is the body of POST /org/{org}/invitations: null is
+// refused for role and send_email, which have defaults, and is the default
+// lifetime for expires_in.
 type slugInvitationRequest struct {
 	Email     string    `json:"email"`
 	Role      *string   `json:"role"`
@@ -44,7 +47,8 @@ type slugRespondRequest struct {
 	Accept bool `json:"accept"`
 }
 
-// slugWebhookRequest is the body of POST /org/{org}/webhooks.
+// slugWebhookRequest is the body of POST /org/{org}/webhooks: null is none
+// for events (every type) and description.
 type slugWebhookRequest struct {
 	URL         string    `json:"url"`
 	Events      *[]string `json:"events"`

@@ -180,7 +180,7 @@ var operations = map[string]operation{
 		summary: "Set a member's organization role",
 		body:    slugMemberUpdate{}, answer: dreadnode.Member{},
 		errors: codes{403: {orgd.CodeOrgInvalidAccess, orgd.CodeRolesForbidden}, 404: {orgd.CodeOrgNotFound, orgd.CodeMembershipMissing},
-			409: {orgd.CodeLastOwner, orgd.CodeLastAdmin}, 422: {tMissing, tString, tEnum}},
+			409: {orgd.CodeLastOwner, orgd.CodeLastAdmin}, 422: {tMissing, tEnum}},
 	},
 	"remove_organization_member": {
 		summary: "Remove a member, or leave",

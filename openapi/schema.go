@@ -97,7 +97,7 @@ func component(t reflect.Type) bool {
 // inlineTypes are the types whose schema is written where they are used.
 var inlineTypes = map[reflect.Type]func() *Schema{
 	reflect.TypeFor[duration](): func() *Schema {
-		return &Schema{Type: []string{"string", "integer"}, Description: `A duration such as "72h", "3d" or "2w", or a whole number of seconds.`}
+		return &Schema{Type: []string{"string", "integer"}, Description: `A duration such as "72h", "3d" or "2w", or a whole number of seconds; null is as absent.`}
 	},
 }
 
@@ -226,6 +226,9 @@ func (s *schemas) object(t reflect.Type, n string, u use, text *elasticText) *Sc
 		}
 		if doc.MinLength > 0 {
 			fs.MinLength = &doc.MinLength
+		}
+		if doc.Default != nil {
+			fs.Default = doc.Default
 		}
 		if null {
 			fs = nullable(fs)

@@ -30,14 +30,14 @@ var schemaDocs = map[string]string{
 	"SlugErrorEnvelope":       "Canonical API error envelope returned by the API.",
 	"SlugErrorEntry":          "One problem of a request.",
 	"SlugHealth":              "orgd answers.",
-	"SlugOrganizationUpdate":  "The fields to change; an absent or null field is left as it is.",
+	"SlugOrganizationUpdate":  "The fields to change; an absent field is left as it is.",
 	"SlugMemberUpdate":        "The member's new organization role.",
 	"SlugInvitationRequest":   "Request to invite user to organization",
 	"SlugResendRequest":       "How to resend an invitation; the body may be empty.",
 	"SlugRespondRequest":      "Request to accept organization invitation",
 	"SlugAPIKeyRequest":       "The key to create.",
 	"SlugWebhookEndpoint":     "An endpoint that receives an organization's events, with the outcome of its latest delivery. The secret only in the answer to a create.",
-	"SlugWebhookRequest":      "The endpoint to register: its https URL, the event types it wants (every type when absent or empty), a description.",
+	"SlugWebhookRequest":      "The endpoint to register: its https URL, the event types it wants (every type when absent, null or empty), a description (none when absent or null).",
 	"OrganizationInvitations": "A list of organization invitations.",
 }
 
@@ -47,6 +47,7 @@ type fieldDoc struct {
 	Enum        []any
 	Format      string
 	MinLength   int     // of a string; 0 for none
+	Default     any     // of a request field, the value it takes when absent
 	Schema      *Schema // replaces the schema derived from the Go type
 }
 
@@ -102,9 +103,9 @@ var fieldDocs = map[string]fieldDoc{
 	"SlugOrganizationUpdate.max_members":            {Description: "0 for no limit; platform administrators only."},
 	"SlugMemberUpdate.role":                         {Enum: settableRoles},
 	"SlugInvitationRequest.email":                   {Description: "The address to invite."},
-	"SlugInvitationRequest.role":                    {Description: "Organization role; reader when absent.", Enum: settableRoles},
-	"SlugInvitationRequest.send_email":              {Description: "Send invitation email; true when absent."},
-	"SlugResendRequest.send_email":                  {Description: "Send invitation email; true when absent."},
+	"SlugInvitationRequest.role":                    {Description: "Organization role; reader when absent.", Enum: settableRoles, Default: "reader"},
+	"SlugInvitationRequest.send_email":              {Description: "Send invitation email; true when absent.", Default: true},
+	"SlugResendRequest.send_email":                  {Description: "Send invitation email; true when absent.", Default: true},
 	"SlugRespondRequest.accept":                     {Description: "Accept or reject the invitation"},
 	"SlugAPIKeyRequest.name":                        {Description: "A name for the key, not empty or only spaces.", MinLength: 1},
 }
@@ -121,13 +122,19 @@ var requestRequired = map[string]bool{
 }
 
 // requestNotNull lists the fields a request may leave out but not send as
-// null, though their Go type says otherwise: the fields of the slug PATCH
-// but description, which null clears.
+// null, though their Go type says otherwise, as a pydantic model refuses
+// None for a field typed `T = default` (docs/slug-api.md, "Null in request
+// bodies"): the fields of the slug PATCH but description, which null
+// clears, and the fields with a default. A nullable field (`T | None =
+// None`: expires_in, a webhook's events and description) is not listed.
 var requestNotNull = map[string]bool{
 	"SlugOrganizationUpdate.name":                   true,
 	"SlugOrganizationUpdate.allow_external_invites": true,
 	"SlugOrganizationUpdate.allowed_email_domains":  true,
 	"SlugOrganizationUpdate.max_members":            true,
+	"SlugInvitationRequest.role":                    true,
+	"SlugInvitationRequest.send_email":              true,
+	"SlugResendRequest.send_email":                  true,
 }
 
 // errorTypes lists the `type` of every status of the slug surface.

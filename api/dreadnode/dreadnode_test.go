@@ -886,10 +886,99 @@ func TestNullInPatch(t *testing.T) {
 		if org.Name != "Acme Labs" || org.Description == nil || *org.Description != "Again" {
 			t.Errorf("a rename: %+v", org)
 		}
+	})
+}
 
-		// A webhook endpoint reads null as none: every event type, no description.
+// TestNullInBodies: in the POST and PUT bodies null means what it means to
+// a pydantic request model. A nullable field (`T | None = None`) takes null
+// as absent: expires_in is the default lifetime (an invitation's previous
+// one on a resend, none for a key), a webhook's events every type and its
+// description none. Every other field refuses null with its type's error,
+// whether it has a default (role, send_email) or is required (a required
+// field is missing only when left out), and the refused request changes
+// nothing.
+func TestNullInBodies(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		w := newWorld(t, url)
+		const invitations = "/api/v1/org/acme/invitations"
+		dana := w.srv.User("dana@x.test", false)
+		var forDana dreadnode.Invitation
+		w.srv.Slug("POST", invitations, w.admin.Key, map[string]any{"email": "dana@x.test", "expires_in": "1h"}).Want(t, 200).JSON(t, &forDana)
+		allEvents := func() []*orgd.AuditEvent {
+			evs, err := w.srv.Svc.ListAuditEvents(t.Context(), orgd.SystemPrincipal, "", orgd.AuditQuery{Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return evs
+		}
+		before := allEvents()
+
+		entry := func(field, typ, msg string) dreadnode.ErrorEntry {
+			return dreadnode.ErrorEntry{Loc: []any{"body", field}, Msg: msg, Type: typ}
+		}
+		str := func(field string) dreadnode.ErrorEntry {
+			return entry(field, "string_type", "Input should be a valid string")
+		}
+		boolean := func(field string) dreadnode.ErrorEntry {
+			return entry(field, "bool_type", "Input should be a valid boolean")
+		}
+		role := entry("role", "enum", "Input should be 'owner', 'contributor' or 'reader'")
+		for _, c := range []struct {
+			path   string
+			caller *apitest.Caller
+			body   map[string]any
+			want   []dreadnode.ErrorEntry
+		}{
+			{"/api/v1/org/acme/members/" + w.reader.User.ID, w.admin, map[string]any{"role": nil}, []dreadnode.ErrorEntry{role}},
+			{invitations, w.admin, map[string]any{"email": nil}, []dreadnode.ErrorEntry{str("email")}},
+			{invitations, w.admin, map[string]any{"email": "new@x.test", "role": nil}, []dreadnode.ErrorEntry{role}},
+			{invitations, w.admin, map[string]any{"email": "new@x.test", "role": 5}, []dreadnode.ErrorEntry{role}},
+			{invitations, w.admin, map[string]any{"email": "new@x.test", "send_email": nil}, []dreadnode.ErrorEntry{boolean("send_email")}},
+			{invitations, w.admin, map[string]any{"email": nil, "role": nil, "send_email": nil, "expires_in": nil},
+				[]dreadnode.ErrorEntry{str("email"), role, boolean("send_email")}},
+			{invitations + "/" + forDana.ID + "/resend", w.admin, map[string]any{"send_email": nil, "expires_in": nil},
+				[]dreadnode.ErrorEntry{boolean("send_email")}},
+			{"/api/v1/invitations/" + forDana.ID + "/respond", dana, map[string]any{"accept": nil}, []dreadnode.ErrorEntry{boolean("accept")}},
+			{"/api/v1/user/api-keys", w.admin, map[string]any{"name": nil, "expires_in": nil}, []dreadnode.ErrorEntry{str("name")}},
+			{"/api/v1/org/acme/webhooks", w.admin, map[string]any{"url": nil, "events": nil, "description": nil}, []dreadnode.ErrorEntry{str("url")}},
+		} {
+			method := "POST"
+			if strings.Contains(c.path, "/members/") {
+				method = "PUT"
+			}
+			r := w.srv.Slug(method, c.path, c.caller.Key, c.body)
+			if r.Status != 422 {
+				t.Errorf("%s %s %v: status %d, want 422; answer %s", method, c.path, c.body, r.Status, r.Body)
+				continue
+			}
+			var e envelope
+			r.JSON(t, &e)
+			if diff := cmp.Diff(c.want, e.Errors); diff != "" {
+				t.Errorf("%s %s %v (-want +got):\n%s", method, c.path, c.body, diff)
+			}
+		}
+		if diff := cmp.Diff(before, allEvents()); diff != "" {
+			t.Errorf("a refused null changed something (-before +after):\n%s", diff)
+		}
+
+		// Nullable fields: null is as absent.
+		var inv dreadnode.Invitation
+		w.srv.Slug("POST", invitations, w.admin.Key, map[string]any{"email": "ann@x.test", "expires_in": nil}).Want(t, 200).JSON(t, &inv)
+		if got := lifetime(t, inv.CreatedAt, inv.ExpiresAt); got != 72*time.Hour || inv.Role != "reader" || inv.EmailStatus != "queued" {
+			t.Errorf("an invitation with a null expires_in: %+v, lifetime %s", inv, got)
+		}
+		w.srv.Clock.Advance(61 * time.Second)
+		w.srv.Slug("POST", invitations+"/"+forDana.ID+"/resend", w.admin.Key, map[string]any{"expires_in": nil}).Want(t, 200).JSON(t, &inv)
+		if got := lifetime(t, inv.CreatedAt, inv.ExpiresAt); inv.ID != forDana.ID || got < time.Hour || got > time.Hour+2*time.Minute {
+			t.Errorf("a resend with a null expires_in: %+v, lifetime since creation %s", inv, got)
+		}
+		var key dreadnode.APIKey
+		w.srv.Slug("POST", "/api/v1/user/api-keys", w.admin.Key, map[string]any{"name": "ci", "expires_in": nil}).Want(t, 200).JSON(t, &key)
+		if key.Name != "ci" || key.ExpiresAt != nil {
+			t.Errorf("a key with a null expires_in: %+v", key)
+		}
 		var hook dreadnode.WebhookEndpoint
-		w.srv.Slug("POST", path+"/webhooks", w.admin.Key, map[string]any{"url": "https://hooks.example.test/x", "events": nil, "description": nil}).
+		w.srv.Slug("POST", "/api/v1/org/acme/webhooks", w.admin.Key, map[string]any{"url": "https://hooks.example.test/x", "events": nil, "description": nil}).
 			Want(t, 200).JSON(t, &hook)
 		if len(hook.Events) != 0 || hook.Description != nil {
 			t.Errorf("an endpoint registered with nulls: %+v", hook)

@@ -94,7 +94,8 @@ func (b *slugBody) refused(t *testing.T, body []byte, r *apitest.Response) bool 
 }
 
 // get decodes a field that is present and not null into dst, noting typ
-// if it has another type. It reports whether the field was given.
+// if it has another type; null is as absent (a nullable field). It reports
+// whether the field was given.
 func (b *slugBody) get(name, typ string, dst any) bool {
 	v, ok := b.fields[name]
 	if !ok || string(v) == "null" {
@@ -115,6 +116,16 @@ func (b *slugBody) getNotNull(name, typ string, dst any) bool {
 		return false
 	}
 	return b.get(name, typ, dst)
+}
+
+// getRequired is getNotNull for a required field: absent is missing, and
+// null is noted as typ.
+func (b *slugBody) getRequired(name, typ string, dst any) bool {
+	if _, ok := b.fields[name]; !ok {
+		b.problems = append(b.problems, "missing")
+		return false
+	}
+	return b.getNotNull(name, typ, dst)
 }
 
 // wantSlugError checks the slug envelope of an answer with status whose
@@ -161,6 +172,7 @@ func FuzzInviteBody(f *testing.F) {
 		`{"email":"a@example.com","expires_in":"90d"}`, `{"email":"a@example.com","expires_in":true}`, `{"email":"a@example.com","expires_in":null}`,
 		`{"email":"owner@fuzz.test"}`, `{"email":"Bob <bob@example.com>"}`, `{"email":5,"role":"admin","send_email":"yes","expires_in":[]}`,
 		`{"email":null}`, `{}`, `[]`, `null`, `"x"`, ``, `{"email":"a@example.com"}]`, `{"email":"a@example.com","role":null}`,
+		`{"email":"a@example.com","send_email":null}`, `{"email":"a@example.com","role":5}`, `{"email":null,"role":null,"send_email":null,"expires_in":null}`,
 		`{"email":"a@example.com","role":"organization-admin"}`, `{"email":"a@example.com","email":"b@example.com"}`,
 	} {
 		f.Add([]byte(s))
@@ -175,15 +187,15 @@ func FuzzInviteBody(f *testing.F) {
 			return
 		}
 		var email, role, expiresIn string
-		if !b.get("email", "string_type", &email) && !slices.Contains(b.problems, "string_type") {
-			b.problems = append(b.problems, "missing")
-		}
+		// Null is refused for every field but expires_in, whose null is
+		// the default lifetime.
+		b.getRequired("email", "string_type", &email)
 		role = string(orgd.RoleReader)
-		if b.get("role", "string_type", &role) && !slices.Contains([]string{"owner", "contributor", "reader"}, role) {
+		if b.getNotNull("role", "enum", &role) && !slices.Contains([]string{"owner", "contributor", "reader"}, role) {
 			b.problems, role = append(b.problems, "enum"), string(orgd.RoleReader)
 		}
 		sendEmail := true
-		b.get("send_email", "bool_type", &sendEmail)
+		b.getNotNull("send_email", "bool_type", &sendEmail)
 		if v, ok := b.fields["expires_in"]; ok && string(v) != "null" && json.Unmarshal(v, &expiresIn) != nil {
 			var secs float64
 			if json.Unmarshal(v, &secs) != nil || secs != math.Trunc(secs) || secs <= 0 || secs >= 1e12 {
@@ -372,9 +384,7 @@ func FuzzRespondBody(f *testing.F) {
 			return
 		}
 		var accept bool
-		if !b.get("accept", "bool_type", &accept) && len(b.problems) == 0 {
-			b.problems = append(b.problems, "missing")
-		}
+		b.getRequired("accept", "bool_type", &accept)
 		if b.refused(t, body, r) {
 			return
 		}

@@ -57,8 +57,14 @@ func (b *body) sent(name string) bool {
 // null reports whether the field was sent as null.
 func (b *body) null(name string) bool { return string(b.fields[name]) == "null" }
 
-// present reports whether the field was sent with a value other than null.
-func (b *body) present(name string) bool { return b.sent(name) && !b.null(name) }
+// require notes a required field that was left out. Only an absent field is
+// missing: a required field sent as null is refused by its reader with its
+// type's error, as pydantic refuses None for a field without a default.
+func (b *body) require(name string, required bool) {
+	if required && !b.sent(name) {
+		b.fail(name, "missing", "Field required")
+	}
+}
 
 // decode reads a field that was sent into dst. Null is reported like a
 // value of another type, as pydantic reports None for a field that is not
@@ -71,25 +77,20 @@ func (b *body) decode(name, typ, msg string, dst any) bool {
 	return true
 }
 
-// String reads a string field; a missing required field is reported, and
-// null is taken as absent.
+// The readers refuse null with the type's error, as pydantic refuses None
+// for a field typed str, bool, int, list or an enumeration, whether it is
+// required or has a default (role = "reader", send_email = True). A field
+// whose null means something is read through nullable, or by a reader that
+// says so (ExpiresIn).
+
+// String reads a string field, reporting a required one that is missing.
 func (b *body) String(name string, required bool) (string, bool) {
-	if !b.present(name) {
-		if required {
-			b.fail(name, "missing", "Field required")
-		}
-		return "", false
-	}
+	b.require(name, required)
 	if s := b.OptionalString(name); s != nil {
 		return *s, true
 	}
 	return "", false
 }
-
-// The Optional readers read a field that may be absent (nil) and is not
-// nullable: null is refused with the type's error, as pydantic refuses None
-// for a field typed str, bool, int or list. A field whose null means
-// something is read through nullable.
 
 // OptionalString reads a string field that may be absent.
 func (b *body) OptionalString(name string) *string {
@@ -103,14 +104,9 @@ func (b *body) OptionalString(name string) *string {
 	return nil
 }
 
-// Bool reads a boolean field, def when absent or null.
+// Bool reads a boolean field, def when absent (or refused).
 func (b *body) Bool(name string, def bool, required bool) bool {
-	if !b.present(name) {
-		if required {
-			b.fail(name, "missing", "Field required")
-		}
-		return def
-	}
+	b.require(name, required)
 	if v := b.OptionalBool(name); v != nil {
 		return *v
 	}
@@ -170,22 +166,30 @@ func nullable[T any](b *body, name string, read func(string) *T) *T {
 }
 
 // Enum reads a string field that must be one of allowed, def when absent.
+// Any other value, null or not a string included, is pydantic's enum error.
 func (b *body) Enum(name string, allowed []string, def string, required bool) string {
-	s, ok := b.String(name, required)
-	if !ok {
+	b.require(name, required)
+	if !b.sent(name) {
+		return def
+	}
+	msg := "Input should be " + quoteList(allowed)
+	var s string
+	if !b.decode(name, "enum", msg, &s) {
 		return def
 	}
 	if !slices.Contains(allowed, s) {
-		b.fail(name, "enum", "Input should be "+quoteList(allowed))
+		b.fail(name, "enum", msg)
 		return def
 	}
 	return s
 }
 
 // ExpiresIn reads a duration field: a string such as "72h" or "3d", or a
-// whole number of seconds.
+// whole number of seconds. It is nullable (`Duration | None = None`): null,
+// like absence, is "", the default that no value of the field names (an
+// invitation's default or previous lifetime, a key that does not expire).
 func (b *body) ExpiresIn(name string) string {
-	if !b.present(name) {
+	if !b.sent(name) || b.null(name) {
 		return ""
 	}
 	var s string
