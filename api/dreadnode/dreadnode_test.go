@@ -844,7 +844,7 @@ func TestNullInPatch(t *testing.T) {
 		notNullable := []dreadnode.ErrorEntry{
 			{Loc: []any{"body", "name"}, Msg: "Input should be a valid string", Type: "string_type"},
 			{Loc: []any{"body", "allow_external_invites"}, Msg: "Input should be a valid boolean", Type: "bool_type"},
-			{Loc: []any{"body", "allowed_email_domains"}, Msg: "Input should be a valid list of strings", Type: "list_type"},
+			{Loc: []any{"body", "allowed_email_domains"}, Msg: "Input should be a valid list", Type: "list_type"},
 			{Loc: []any{"body", "max_members"}, Msg: "Input should be a valid integer", Type: "int_type"},
 		}
 		all := map[string]any{"description": nil}
@@ -859,6 +859,19 @@ func TestNullInPatch(t *testing.T) {
 		e := wantError(t, w.srv.Slug("PATCH", path, w.platform.Key, all), 422, "string_type", "body", "name")
 		if diff := cmp.Diff(notNullable, e.Errors); diff != "" {
 			t.Errorf("every field null (-want +got):\n%s", diff)
+		}
+		// A list's items are list[str]'s: null, like a number, is refused
+		// at its index.
+		e = wantError(t, w.srv.Slug("PATCH", path, w.owner.Key, map[string]any{"allowed_email_domains": []any{"acme.test", nil, 5}}),
+			422, "string_type", "body", "allowed_email_domains", 1)
+		for i := range e.Errors {
+			e.Errors[i].Loc = normalizeLoc(e.Errors[i].Loc)
+		}
+		notString := func(i int) dreadnode.ErrorEntry {
+			return dreadnode.ErrorEntry{Loc: []any{"body", "allowed_email_domains", i}, Msg: "Input should be a valid string", Type: "string_type"}
+		}
+		if diff := cmp.Diff([]dreadnode.ErrorEntry{notString(1), notString(2)}, e.Errors); diff != "" {
+			t.Errorf("a list with a null and a number (-want +got):\n%s", diff)
 		}
 		unchanged("a refused null")
 

@@ -70,11 +70,21 @@ func (b *body) require(name string, required bool) {
 // value of another type, as pydantic reports None for a field that is not
 // nullable ("Input should be a valid string").
 func (b *body) decode(name, typ, msg string, dst any) bool {
-	if b.null(name) || json.Unmarshal(b.fields[name], dst) != nil {
-		b.fail(name, typ, msg)
+	return b.decodeAt(name, b.fields[name], typ, msg, dst)
+}
+
+// decodeAt is decode for the value raw at the field path loc.
+func (b *body) decodeAt(loc string, raw json.RawMessage, typ, msg string, dst any) bool {
+	if string(raw) == "null" || json.Unmarshal(raw, dst) != nil {
+		b.fail(loc, typ, msg)
 		return false
 	}
 	return true
+}
+
+// str reads a string at the field path loc.
+func (b *body) str(loc string, raw json.RawMessage, dst *string) bool {
+	return b.decodeAt(loc, raw, "string_type", "Input should be a valid string", dst)
 }
 
 // The readers refuse null with the type's error, as pydantic refuses None
@@ -98,7 +108,7 @@ func (b *body) OptionalString(name string) *string {
 		return nil
 	}
 	var s string
-	if b.decode(name, "string_type", "Input should be a valid string", &s) {
+	if b.str(name, b.fields[name], &s) {
 		return &s
 	}
 	return nil
@@ -142,16 +152,25 @@ func (b *body) OptionalInt(name string) *int {
 	return &n
 }
 
-// OptionalStrings reads a list of strings that may be absent.
+// OptionalStrings reads a list of strings that may be absent. As pydantic's
+// list[str], a value that is not a list is list_type, and each item that is
+// not a string (null included) string_type at its index.
 func (b *body) OptionalStrings(name string) *[]string {
 	if !b.sent(name) {
 		return nil
 	}
-	var v []string
-	if b.decode(name, "list_type", "Input should be a valid list of strings", &v) {
-		return &v
+	var items []json.RawMessage
+	if !b.decode(name, "list_type", "Input should be a valid list", &items) {
+		return nil
 	}
-	return nil
+	list, ok := make([]string, len(items)), true
+	for i, item := range items {
+		ok = b.str(fmt.Sprintf("%s[%d]", name, i), item, &list[i]) && ok
+	}
+	if !ok {
+		return nil
+	}
+	return &list
 }
 
 // nullable reads a field whose null is a value with read: null is the zero
