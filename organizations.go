@@ -197,7 +197,8 @@ type OrganizationUpdate struct {
 
 // UpdateOrganization changes an organization. Organization admins and owners
 // may change everything but max_members, which only platform administrators
-// may set; billing admins may change billing contacts only. An update of no
+// may change (sending the value it has is no change); billing admins may
+// change billing contacts only. An update of no
 // field is one of the settings that changes nothing: those who may change
 // them get the organization as it is. The audit event names the fields whose
 // value changed; an update that changes no value (of no field, or of values
@@ -208,7 +209,11 @@ type OrganizationUpdate struct {
 func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref string, u OrganizationUpdate) (*OrganizationView, error) {
 	var v *OrganizationView
 	err := s.write(ctx, "update organization", func(tx Tx) error {
-		org, m, err := access(ctx, tx, p, ref, ActRead)
+		// Locked: the update writes back every field, and two updates of
+		// different fields that read the row side by side would each put
+		// back the field the other changed (and record changes that the
+		// other then undid).
+		org, m, err := accessLocking(ctx, tx, p, ref, ActRead, true)
 		if err != nil {
 			return err
 		}
@@ -281,7 +286,14 @@ func applyOrganizationUpdate(org *Organization, u OrganizationUpdate, need func(
 		}
 	}
 	if u.MaxMembers != nil {
-		if err := need(ActSetMemberLimit); err != nil {
+		// Sending back the limit the organization has (an Organization
+		// read and sent back) changes no limit: it needs only the
+		// settings' permission.
+		act := ActSetMemberLimit
+		if *u.MaxMembers == org.MaxMembers {
+			act = ActUpdateSettings
+		}
+		if err := need(act); err != nil {
 			return err
 		}
 		if *u.MaxMembers < 0 {
