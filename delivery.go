@@ -106,14 +106,19 @@ type InvitationView struct {
 	Organization *Organization
 	Role         Role
 	State        InvitationState
+	// AddressIsMember: the invitation was revoked because its address
+	// became a member's, and the page says so (see ViewInvitation).
+	AddressIsMember bool
 }
 
 // ViewInvitation returns what the invitation page shows for a token. It
 // changes nothing (mail scanners open links). A revoked invitation is shown
-// (in the state revoked) only when it was revoked because its address
-// became a member's (RevokedToMember) and the address still is one: the
-// page tells the holder of the link, who was shown the organization and the
-// address while it was pending, that the address is a member. Errors:
+// (in the state revoked, with AddressIsMember) only when it was revoked
+// because its address became a member's (RevokedToMember), the address
+// still is one, and the invitation would not have expired yet: the page
+// tells the holder of the link, who was shown the organization and the
+// address while it was pending, that the address is a member, for as long
+// as the link itself would have been good, and no longer. Errors:
 // organization.invitation_not_found for unknown and superseded tokens, and
 // every other revoked one, alike.
 func (s *Service) ViewInvitation(ctx context.Context, token string) (*InvitationView, error) {
@@ -123,8 +128,10 @@ func (s *Service) ViewInvitation(ctx context.Context, token string) (*Invitation
 		if err != nil {
 			return err
 		}
+		now := s.clock()
+		member := false
 		if inv.Status == InvitationRevoked {
-			if member, err := revokedToCurrentMember(ctx, tx, inv); err != nil {
+			if member, err = revokedToCurrentMember(ctx, tx, inv, now); err != nil {
 				return err
 			} else if !member {
 				return errInviteNotFound
@@ -135,7 +142,7 @@ func (s *Service) ViewInvitation(ctx context.Context, token string) (*Invitation
 			return err
 		}
 		v = &InvitationView{Invitation: inv, Organization: org,
-			Role: orReader(inv.Roles.TopRole(org.ID)), State: inv.State(s.clock())}
+			Role: orReader(inv.Roles.TopRole(org.ID)), State: inv.State(now), AddressIsMember: member}
 		return nil
 	})
 	return v, err

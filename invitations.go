@@ -821,12 +821,13 @@ func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Princi
 }
 
 // revokedToCurrentMember reports whether inv was revoked because its
-// address became a member's (revokeInvitationToMember) and still is one:
-// the organization has a member with that verified address, as the revoke
-// decided. A member who has left since, or whose address has changed, is
-// not.
-func revokedToCurrentMember(ctx context.Context, tx Tx, inv *Invitation) (bool, error) {
-	if inv.Status != InvitationRevoked || inv.RevokeReason != RevokedToMember {
+// address became a member's (revokeInvitationToMember), still is one, and
+// was not due to expire by now: the organization has a member with that
+// verified address, as the revoke decided. A member who has left since, or
+// whose address has changed, is not; nor is one whose invitation would
+// have expired (its link then says no more than any other old link).
+func revokedToCurrentMember(ctx context.Context, tx Tx, inv *Invitation, now time.Time) (bool, error) {
+	if inv.Status != InvitationRevoked || inv.RevokeReason != RevokedToMember || !now.Before(inv.ExpiresAt) {
 		return false, nil
 	}
 	known, err := tx.Invitees(ctx, inv.OrgID, []string{inv.EmailNorm})

@@ -70,7 +70,7 @@ func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, 
 	case orgd.StateDeclined:
 		return p.render(w, http.StatusGone, "declined", data)
 	case orgd.StateRevoked:
-		if v.RevokeReason == orgd.RevokedToMember {
+		if v.AddressIsMember {
 			return p.showMember(w, http.StatusGone, token, v)
 		}
 	}

@@ -481,13 +481,23 @@ func TestMemberPage(t *testing.T) {
 			})
 		}
 		unknown := f.get(t, "unknown-token").Body
-		for _, tt := range []struct{ name, token string }{{"revoked by an administrator", revoked}, {"no longer a member", left}} {
-			t.Run(tt.name, func(t *testing.T) {
-				if r := f.get(t, tt.token); r.Status != 404 || string(r.Body) != string(unknown) {
-					t.Errorf("%d, want 404 and the page of an unknown token:\n%s", r.Status, r.Body)
-				}
-			})
+		wantUnknown := func(t *testing.T, token string) {
+			t.Helper()
+			if r := f.get(t, token); r.Status != 404 || string(r.Body) != string(unknown) {
+				t.Errorf("%d, want 404 and the page of an unknown token:\n%s", r.Status, r.Body)
+			}
 		}
+		for _, tt := range []struct{ name, token string }{{"revoked by an administrator", revoked}, {"no longer a member", left}} {
+			t.Run(tt.name, func(t *testing.T) { wantUnknown(t, tt.token) })
+		}
+		// The page says so for as long as the link would have been good:
+		// once the invitation would have expired, the link is any old one.
+		f.srv.Clock.Advance(orgd.DefaultLimits().DefaultExpiry - time.Minute)
+		if r := f.get(t, added); r.Status != 410 {
+			t.Errorf("a minute before the invitation's expiry: %d, want 410", r.Status)
+		}
+		f.srv.Clock.Advance(time.Minute)
+		t.Run("past the invitation's expiry", func(t *testing.T) { wantUnknown(t, added) })
 		f.wantUnchanged(t, before)
 	})
 }
