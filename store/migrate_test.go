@@ -142,8 +142,8 @@ func TestOpenInvitationsByAddressMigration(t *testing.T) {
 	}
 }
 
-// TestRevokeReasonMigration: migration 00007 gives the invitations revoked
-// before it because their address became a member's the reason their audit
+// TestRevokeReasonMigration: migrations 00007 and 00008 give the invitations revoked
+// before them because their address became a member's the reason their audit
 // event names, and no other invitation a reason.
 func TestRevokeReasonMigration(t *testing.T) {
 	for _, e := range testdb.Engines {

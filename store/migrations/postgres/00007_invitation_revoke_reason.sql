@@ -3,16 +3,12 @@
 -- revoke by hand (and for every invitation not revoked), 'address_is_member'
 -- when its address, verified, became a member's. The invitation page tells
 -- the holder of such a link that the address is a member, instead of
--- calling the link not valid.
+-- calling the link not valid. The reasons of invitations revoked before
+-- this column are filled in by the next migration, in a transaction of its
+-- own, so that this one holds its lock on invitations (PostgreSQL's ACCESS
+-- EXCLUSIVE, for ALTER TABLE) only for the moment of adding the column, not
+-- for a scan of the whole audit log.
 ALTER TABLE invitations ADD COLUMN revoke_reason TEXT NOT NULL DEFAULT '';
--- Invitations revoked so before this column have the reason in the details
--- of their audit event (JSON with sorted keys, as orgd writes it).
-UPDATE invitations SET revoke_reason = 'address_is_member'
-WHERE status = 'revoked' AND id IN (
-    SELECT target_id FROM audit_events
-    WHERE action = 'invitation.revoked' AND target_type = 'invitation'
-      AND details LIKE '%"reason":"the address is a member''s"%'
-);
 
 -- +goose Down
 ALTER TABLE invitations DROP COLUMN revoke_reason;
