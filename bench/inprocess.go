@@ -24,14 +24,19 @@ type orgdServer interface {
 }
 
 // loadConfig reads orgd's configuration from settings the way orgd serve
-// reads it from its environment.
-func loadConfig(settings map[string]string) (*config.Config, error) {
+// reads it from its environment, and the key it seals tokens with.
+func loadConfig(settings map[string]string) (*config.Config, []byte, error) {
 	fs := flag.NewFlagSet("orgd", flag.ContinueOnError)
 	l := config.Register(fs, config.Storage|config.Server|config.Rules)
 	if err := fs.Parse(nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return l.Load(func(k string) string { return settings[k] })
+	cfg, err := l.Load(func(k string) string { return settings[k] })
+	if err != nil {
+		return nil, nil, err
+	}
+	key, _, err := cfg.LoadKey()
+	return cfg, key, err
 }
 
 // inProcess is orgd's handler served from this process.
@@ -53,11 +58,7 @@ func (s *inProcess) stop() error {
 // serveInProcess serves orgd's handler, configured from settings as orgd
 // serve would be, on a free loopback port, logging to logFile.
 func serveInProcess(ctx context.Context, settings map[string]string, logFile string) (*inProcess, error) {
-	cfg, err := loadConfig(settings)
-	if err != nil {
-		return nil, err
-	}
-	key, _, err := cfg.LoadKey()
+	cfg, key, err := loadConfig(settings)
 	if err != nil {
 		return nil, err
 	}

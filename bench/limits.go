@@ -33,6 +33,20 @@ func bareServer() (base string, stop func(), err error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
+// httpLimit serves the bare server and returns the HTTP limit's scenario,
+// a client of clients connections asking it; stop ends both.
+func httpLimit(clients int) (sc scenario, stop func(), err error) {
+	base, stopServer, err := bareServer()
+	if err != nil {
+		return scenario{}, nil, err
+	}
+	c := newClient(base, clients)
+	sc = scenario{surface: surfaceLimit, name: limitHTTP, warmup: true, op: func(ctx context.Context, _ int) error {
+		return c.do(ctx, bareCall())
+	}}
+	return sc, func() { c.close(); stopServer() }, nil
+}
+
 func bareCall() call {
 	return call{name: "bare handler", method: http.MethodGet, path: "/limit", want: http.StatusOK,
 		check: decodeAs(func(v *struct {
@@ -47,23 +61,23 @@ func bareCall() call {
 // insertTable is the table of the insert limit, created and dropped by it.
 const insertTable = "bench_insert_limit"
 
-// insertLimit returns the one-row-insert op on the database of databaseURL,
-// opened the way orgd opens it (the same driver, pragmas and, for SQLite,
-// the one writer), with a connection per client on PostgreSQL. done drops
-// the table and closes the pool.
-func insertLimit(ctx context.Context, databaseURL string, clients int) (op Op, done func() error, err error) {
+// insertLimit returns the insert limit's scenario, one-row inserts into
+// the database of databaseURL, opened the way orgd opens it (the same
+// driver, pragmas and, for SQLite, the one writer), with a connection per
+// client on PostgreSQL. done drops the table and closes the pool.
+func insertLimit(ctx context.Context, databaseURL string, clients int) (sc scenario, done func() error, err error) {
 	st, err := store.Open(ctx, databaseURL, store.Options{MaxConns: clients})
 	if err != nil {
-		return nil, nil, err
+		return scenario{}, nil, err
 	}
 	db := st.DB()
 	if _, err := db.ExecContext(ctx, `CREATE TABLE `+insertTable+` (id TEXT PRIMARY KEY, worker INTEGER NOT NULL,
 		email TEXT NOT NULL, created_at BIGINT NOT NULL)`); err != nil {
 		st.Close()
-		return nil, nil, fmt.Errorf("create %s: %w", insertTable, err)
+		return scenario{}, nil, fmt.Errorf("create %s: %w", insertTable, err)
 	}
 	seqs := make([]int, clients)
-	op = func(ctx context.Context, worker int) error {
+	op := func(ctx context.Context, worker int) error {
 		seqs[worker]++
 		id := strconv.Itoa(worker) + "-" + strconv.Itoa(seqs[worker])
 		res, err := db.ExecContext(ctx, `INSERT INTO `+insertTable+` (id, worker, email, created_at) VALUES ($1, $2, $3, $4)`,
@@ -80,5 +94,5 @@ func insertLimit(ctx context.Context, databaseURL string, clients int) (op Op, d
 		_, err := db.ExecContext(context.Background(), `DROP TABLE `+insertTable)
 		return errors.Join(err, st.Close())
 	}
-	return op, done, nil
+	return scenario{surface: surfaceLimit, name: limitInsert, warmup: true, op: op}, done, nil
 }

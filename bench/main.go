@@ -12,7 +12,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -258,16 +257,11 @@ func (r *Report) finish() *Report {
 }
 
 func (o *options) measureHTTPLimit(ctx context.Context) (Result, error) {
-	base, stop, err := bareServer()
+	sc, stop, err := httpLimit(o.clients)
 	if err != nil {
 		return Result{}, err
 	}
 	defer stop()
-	c := newClient(base, o.clients)
-	defer c.close()
-	sc := scenario{surface: surfaceLimit, name: limitHTTP, warmup: true, op: func(ctx context.Context, _ int) error {
-		return c.do(ctx, bareCall())
-	}}
 	return o.measure(ctx, "", sc, measured{})
 }
 
@@ -284,6 +278,31 @@ func orgdSettings(db *database, dataDir, key string) map[string]string {
 		"ORGD_INVITE_MAX_EMAILS":   "1000",
 		"ORGD_REQUEST_TIMEOUT":     "10m",
 	}
+}
+
+// fill bootstraps p into the migrated database orgd will run on with
+// settings, under the limits and with the key orgd reads from them.
+func fill(ctx context.Context, settings map[string]string, p plan, progress func(string)) (*fixture, error) {
+	cfg, key, err := loadConfig(settings)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if err := writeJobs(st); err != nil {
+		return nil, err
+	}
+	f, err := bootstrap(ctx, st, key, cfg.Limits, p, progress)
+	if err == nil && st.Engine() == store.Postgres {
+		// What autovacuum would have done by the time a database holds this
+		// much: without statistics the planner takes the users table for
+		// a few hundred rows and scans it whole to list 100 members.
+		_, err = st.DB().ExecContext(ctx, "VACUUM ANALYZE")
+	}
+	return f, err
 }
 
 // measureEngine runs the scenarios on a fresh database of engine e.
@@ -316,27 +335,7 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 	if err := runOrgd(ctx, bin, env, "migrate"); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(settings)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, db.url, store.Options{})
-	if err != nil {
-		return err
-	}
-	if err := writeJobs(st); err != nil {
-		st.Close()
-		return err
-	}
-	keyBytes, _ := hex.DecodeString(key)
-	f, err := bootstrap(ctx, st, keyBytes, cfg.Limits, o.plan(), func(s string) { progress("%s: bootstrapped %s", e, s) })
-	if err == nil && e == store.Postgres {
-		// What autovacuum would have done by the time a database holds this
-		// much: without statistics the planner takes the users table for
-		// a few hundred rows and scans it whole to list 100 members.
-		_, err = st.DB().ExecContext(ctx, "VACUUM ANALYZE")
-	}
-	st.Close()
+	f, err := fill(ctx, settings, o.plan(), func(s string) { progress("%s: bootstrapped %s", e, s) })
 	if err != nil {
 		return err
 	}
@@ -354,11 +353,11 @@ func (o *options) measureEngine(ctx context.Context, e store.Engine, bin, tmp st
 	defer func() { err = errors.Join(err, srv.stop()) }()
 
 	if o.limits && o.only.MatchString(surfaceLimit+"/"+limitInsert) {
-		op, done, err := insertLimit(ctx, db.url, o.clients)
+		sc, done, err := insertLimit(ctx, db.url, o.clients)
 		if err != nil {
 			return err
 		}
-		r, err := o.measure(ctx, string(e), scenario{surface: surfaceLimit, name: limitInsert, warmup: true, op: op}, measured{dbName: db.name})
+		r, err := o.measure(ctx, string(e), sc, measured{dbName: db.name})
 		if err := errors.Join(err, done()); err != nil {
 			return err
 		}
