@@ -38,6 +38,10 @@ type scenario struct {
 	limit   string                          // limitHTTP or limitInsert
 	setup   func(ctx context.Context) error // run once before the scenario, unmeasured; nil for none
 	op      Op
+	// checkRuns is how many operations the tool's test runs (0: one):
+	// for a workload that draws its requests at random, enough that
+	// every kind of request comes up.
+	checkRuns int
 }
 
 func (s scenario) id() string { return s.surface + "/" + s.name }
@@ -145,7 +149,7 @@ func (l *loadSet) of(a api) []scenario {
 		}})
 	}
 	if len(f.mixed) > 0 {
-		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(a)})
+		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(a), checkRuns: 200})
 	}
 	return out
 }
