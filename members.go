@@ -139,7 +139,7 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 func (s *Service) SetMemberRole(ctx context.Context, p *Principal, orgRef, userID string, role Role) (*Membership, error) {
 	var m *Membership
 	err := s.write(ctx, "set member role", func(tx Tx) error {
-		org, caller, err := accessToChangeMembers(ctx, tx, p, orgRef, ActManageMembers)
+		org, caller, err := accessLocked(ctx, tx, p, orgRef, ActManageMembers)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (s *Service) ChangeRoleAssignments(ctx context.Context, p *Principal, userI
 		// Locked in the order of their ids: two changes of several
 		// organizations do not wait for each other in a circle.
 		for _, orgID := range sortedKeys(byOrg) {
-			org, caller, err := accessToChangeMembers(ctx, tx, p, orgID, ActManageMembers)
+			org, caller, err := accessLocked(ctx, tx, p, orgID, ActManageMembers)
 			if err != nil {
 				switch ErrorKind(err) {
 				case KindInternal:
@@ -278,7 +278,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // changeRoles is the one way a member's roles change: owners are managed by
 // owners only, and the organization keeps an owner and an admin. A change
 // to the roles the member already has writes and records nothing. The
-// organization must be locked (accessToChangeMembers) before caller and m
+// organization must be locked (accessLocked) before caller and m
 // are read, so that next and the counts are made from the roles as they
 // are, not as they were before another change committed.
 func (s *Service) changeRoles(ctx context.Context, tx Tx, p *Principal, caller, m *Membership, next RoleAssignments, force bool) error {
@@ -315,7 +315,7 @@ func (s *Service) changeRoles(ctx context.Context, tx Tx, p *Principal, caller, 
 func (s *Service) RemoveMembers(ctx context.Context, p *Principal, orgRef string, userIDs []string, force bool) ([]*Membership, error) {
 	var removed []*Membership
 	err := s.write(ctx, "remove members", func(tx Tx) error {
-		org, caller, err := accessToChangeMembers(ctx, tx, p, orgRef, ActRead)
+		org, caller, err := accessLocked(ctx, tx, p, orgRef, ActRead)
 		if err != nil {
 			return err
 		}

@@ -212,8 +212,9 @@ func (s *Service) UpdateOrganization(ctx context.Context, p *Principal, ref stri
 		// Locked: the update writes back every field, and two updates of
 		// different fields that read the row side by side would each put
 		// back the field the other changed (and record changes that the
-		// other then undid).
-		org, m, err := accessLocking(ctx, tx, p, ref, ActRead, true)
+		// other then undid); and with the caller's role as it is once the
+		// lock is held, not as it was before a demotion it waited for.
+		org, m, err := accessLocked(ctx, tx, p, ref, ActRead)
 		if err != nil {
 			return err
 		}

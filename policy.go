@@ -143,17 +143,19 @@ func organizationFor(ctx context.Context, tx Tx, p *Principal, ref string, lock 
 	return org, m, err
 }
 
-// accessToChangeMembers is access for the changes of members that can
-// lower the number of owners or of members able to manage the organization
-// (role changes, removals). It locks the organization and reads the
-// caller's membership again under the lock; the change then reads its
-// targets, so that of two such changes the later decides on what the
-// earlier committed. The locking query alone would not do: at READ
+// accessLocked is access for the changes that must not act on what a
+// concurrent change of the organization has just replaced: the changes of
+// members that can lower the number of owners or of members able to manage
+// the organization (role changes, removals), and updates of the
+// organization, which write back every field. It locks the organization
+// and reads the caller's membership again under the lock; the change then
+// reads its targets, so that of two such changes the later decides on what
+// the earlier committed. The locking query alone would not do: at READ
 // COMMITTED (PostgreSQL) a query that waited for a row lock returns the
 // locked row but the rows joined to it as they were when the query began,
 // so a caller demoted or removed by the transaction it waited for would
 // act with its old role.
-func accessToChangeMembers(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*Organization, *Membership, error) {
+func accessLocked(ctx context.Context, tx Tx, p *Principal, ref string, act Action) (*Organization, *Membership, error) {
 	org, m, err := organizationFor(ctx, tx, p, ref, true)
 	if err != nil {
 		return nil, nil, err

@@ -100,7 +100,7 @@ var fieldDocs = map[string]fieldDoc{
 	"SlugOrganizationUpdate.name":                   {Description: "The display name, 2 to 30 characters."},
 	"SlugOrganizationUpdate.description":            {Description: "At most 1000 characters; null or empty clears it."},
 	"SlugOrganizationUpdate.allow_external_invites": {Description: "Whether addresses outside allowed_email_domains may be invited."},
-	"SlugOrganizationUpdate.max_members":            {Description: "0 for no limit; platform administrators only."},
+	"SlugOrganizationUpdate.max_members":            {Description: "0 for no limit; only platform administrators may change it (the value the organization has may be sent back by anyone who may update it)."},
 	"SlugMemberUpdate.role":                         {Enum: settableRoles},
 	"SlugInvitationRequest.email":                   {Description: "The address to invite."},
 	"SlugInvitationRequest.role":                    {Description: "Organization role; reader when absent.", Enum: settableRoles, Default: "reader"},

@@ -52,8 +52,9 @@ func (p *Pages) showInvitation(w http.ResponseWriter, r *http.Request) error {
 // showState writes the page of an invitation's state: the invitation with
 // its forms while pending (which sign in first when that is required), else
 // what happened to it and what to do next. Revoked ones get here only when
-// they were revoked because their address became a member's, and still is
-// one (see ViewInvitation): the page says so. Unknown tokens and other
+// they were revoked because their address became a member's, still is one,
+// and the invitation has not reached its expiry (see ViewInvitation,
+// AddressIsMember): the page says so. Unknown tokens and other
 // revoked ones never get here: ViewInvitation reports them as not found,
 // and they share the "invalid" page.
 func (p *Pages) showState(w http.ResponseWriter, r *http.Request, token string, v *orgd.InvitationView) error {
