@@ -256,8 +256,9 @@ func countPrefix(evs []*orgd.AuditEvent, prefix string) int {
 }
 
 // TestOrganizationForUserLocks: on PostgreSQL, reading an organization with
-// lock locks its row until the transaction ends, as LockOrganization does;
-// without lock it does not.
+// lock locks its row against the other lockers until the transaction ends,
+// as LockOrganization does, and never against the key-share lock of an
+// insert that references it; without lock it does not lock.
 func TestOrganizationForUserLocks(t *testing.T) {
 	url := testdb.URL(t, store.Postgres)
 	st := testdb.OpenURL(t, url)
@@ -267,11 +268,12 @@ func TestOrganizationForUserLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// locked reports whether another session finds the row locked.
-	locked := func() bool {
+	// lockedFor reports whether another session finds the row locked
+	// against mode.
+	lockedFor := func(mode string) bool {
 		t.Helper()
 		var id string
-		err := db.QueryRow(`SELECT id FROM organizations WHERE id = 'id-acme' FOR UPDATE NOWAIT`).Scan(&id)
+		err := db.QueryRow(`SELECT id FROM organizations WHERE id = 'id-acme' FOR ` + mode + ` NOWAIT`).Scan(&id)
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "55P03" {
 			return true
@@ -281,6 +283,7 @@ func TestOrganizationForUserLocks(t *testing.T) {
 		}
 		return false
 	}
+	locked := func() bool { return lockedFor("NO KEY UPDATE") }
 	for _, lock := range []bool{false, true} {
 		var during bool
 		write(t, st, func(ctx context.Context, tx orgd.Tx) error {
@@ -288,6 +291,11 @@ func TestOrganizationForUserLocks(t *testing.T) {
 				return err
 			}
 			during = locked()
+			// Inserting a membership or an invitation takes a key-share
+			// lock on its organization: it must not wait for the lock.
+			if lockedFor("KEY SHARE") {
+				t.Errorf("with lock %v, a key-share lock (an insert's foreign-key check) had to wait", lock)
+			}
 			return nil
 		})
 		if during != lock {

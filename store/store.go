@@ -484,7 +484,15 @@ type dialect struct {
 	engine Engine
 	// lockOrgRow ends a query of "organizations o" to lock the rows it
 	// reads until the transaction ends; empty where the transaction
-	// already excludes other writers (SQLite).
+	// already excludes other writers (SQLite). On PostgreSQL the lock is
+	// FOR NO KEY UPDATE: it excludes the other lockers and updates of the
+	// row, but not the key-share lock that inserting a membership, an
+	// invitation or a webhook endpoint takes on its organization (orgd never
+	// changes an organization's id, and its slug is never updated), so
+	// that an accept does not wait for a create or an update of its
+	// organization that holds the lock. Every change whose rule counts rows
+	// (seats, the hourly limit, owners) takes the lock itself, and the
+	// writers that do not (accepts, declines, revokes) never raise a count.
 	lockOrgRow string
 	// tryLock takes a lock on a number until the transaction ends, or
 	// reports that another transaction holds it; empty where the
@@ -502,7 +510,7 @@ type dialect struct {
 
 var postgresDialect = dialect{
 	engine:      Postgres,
-	lockOrgRow:  ` FOR UPDATE OF o`,
+	lockOrgRow:  ` FOR NO KEY UPDATE OF o`,
 	writingWith: true,
 	tryLock:     `SELECT pg_try_advisory_xact_lock($1)`,
 	unique: func(err error) bool {
