@@ -492,7 +492,9 @@ type dialect struct {
 	// that an accept does not wait for a create or an update of its
 	// organization that holds the lock. Every change whose rule counts rows
 	// (seats, the hourly limit, owners) takes the lock itself, and the
-	// writers that do not (accepts, declines, revokes) never raise a count.
+	// writers that do not can move no count past a bound the lockers check:
+	// an accept turns a pending seat into a member's (and may add an owner,
+	// never take one away), a decline or a revoke frees a seat.
 	lockOrgRow string
 	// tryLock takes a lock on a number until the transaction ends, or
 	// reports that another transaction holds it; empty where the
