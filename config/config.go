@@ -46,14 +46,14 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
-	SMTPURL          string
-	MailFrom         string
-	MailTemplatesDir string
-	SMTPTimeout      time.Duration
-	MailRetryPeriod  time.Duration
-	MailWorkers      int
-	AcceptRedirect   string
-	PageSignIn       bool
+	SMTPURL         string
+	MailFrom        string
+	MailTemplates   *orgdmail.Templates // the built-in ones, or those of ORGD_MAIL_TEMPLATES_DIR
+	SMTPTimeout     time.Duration
+	MailRetryPeriod time.Duration
+	MailWorkers     int
+	AcceptRedirect  string
+	PageSignIn      bool
 
 	MetricsListen      string
 	WebhookTimeout     time.Duration
@@ -198,12 +198,12 @@ var Options = []Option{
 				if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
 					return errors.New("must be an existing directory")
 				}
-				if _, err := orgdmail.LoadTemplates(v); err != nil {
-					return err
-				}
 			}
-			c.MailTemplatesDir = v
-			return nil
+			// Loaded once, here: a template that does not parse stops
+			// orgd before it starts, and serve uses these.
+			t, err := orgdmail.LoadTemplates(v)
+			c.MailTemplates = t
+			return err
 		}},
 	{"smtp-timeout", "ORGD_SMTP_TIMEOUT", "30s", "time allowed for one SMTP conversation", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.SMTPTimeout })},

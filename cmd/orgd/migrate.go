@@ -20,7 +20,7 @@ func (e *env) migrate(args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := refuseNewerSchema(e.ctx, st); err != nil {
+	if _, _, err := refuseNewerSchema(e.ctx, st); err != nil {
 		return err
 	}
 	err = migrateAll(e.ctx, st, func(what string, version int64, name string) {

@@ -203,7 +203,8 @@ func openOutbox(st *store.Store, log *slog.Logger, workers *river.Workers, cfg *
 }
 
 func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) error {
-	if err := refuseNewerSchema(e.ctx, st); err != nil {
+	current, latest, err := refuseNewerSchema(e.ctx, st)
+	if err != nil {
 		return err
 	}
 	if migrate {
@@ -213,10 +214,9 @@ func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) erro
 		if err != nil {
 			return err
 		}
-	}
-	current, latest, err := st.MigrationStatus(e.ctx)
-	if err != nil {
-		return err
+		if current, latest, err = st.MigrationStatus(e.ctx); err != nil {
+			return err
+		}
 	}
 	if current < latest {
 		return fmt.Errorf("the %s database is at schema version %d and this orgd needs %d: run \"orgd migrate\" (or start with --migrate)", st.Engine(), current, latest)
@@ -234,16 +234,17 @@ func (e *env) ensureSchema(st *store.Store, log *slog.Logger, migrate bool) erro
 // refuseNewerSchema refuses, before anything is migrated or written, a
 // database that a newer orgd has migrated: this binary does not know its
 // tables (a rolled-back deployment, an old image started by mistake) and
-// would write rows that lack what the newer one needs.
-func refuseNewerSchema(ctx context.Context, st *store.Store) error {
-	current, latest, err := st.MigrationStatus(ctx)
+// would write rows that lack what the newer one needs. Otherwise it returns
+// the schema versions it read, the database's and this binary's latest.
+func refuseNewerSchema(ctx context.Context, st *store.Store) (current, latest int64, err error) {
+	current, latest, err = st.MigrationStatus(ctx)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	if current > latest {
-		return fmt.Errorf("the %s database is at schema version %d, newer than this orgd (%s) knows (%d): a newer orgd migrated it; run that version", st.Engine(), current, versionString(), latest)
+		return 0, 0, fmt.Errorf("the %s database is at schema version %d, newer than this orgd (%s) knows (%d): a newer orgd migrated it; run that version", st.Engine(), current, versionString(), latest)
 	}
-	return nil
+	return current, latest, nil
 }
 
 // migrateAll applies orgd's migrations, then the outbox's, reporting each.

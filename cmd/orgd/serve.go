@@ -228,11 +228,7 @@ func readiness(st *store.Store, log *slog.Logger) func(context.Context) map[stri
 // mailWorker builds the worker of invitation emails: SMTP when configured,
 // else the log.
 func mailWorker(cfg *config.Config, svc *orgd.Service, log *slog.Logger, m *metrics.Metrics) (*mail.Worker, error) {
-	templates, err := mail.LoadTemplates(cfg.MailTemplatesDir)
-	if err != nil {
-		return nil, err
-	}
-	opts := mail.WorkerOptions{Templates: templates, PublicURL: cfg.PublicURL, RetryPeriod: cfg.MailRetryPeriod,
+	opts := mail.WorkerOptions{Templates: cfg.MailTemplates, PublicURL: cfg.PublicURL, RetryPeriod: cfg.MailRetryPeriod,
 		SendTimeout: cfg.SMTPTimeout, Log: log, Observe: func(outcome string) { m.Delivered("email", outcome) }}
 	if cfg.SMTPURL != "" {
 		sender, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom, mail.SMTPOptions{Timeout: cfg.SMTPTimeout})
