@@ -810,14 +810,24 @@ func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Princi
 	if inv == nil {
 		return nil
 	}
+	// Not closed: a concurrent answer or revoke closed it first.
+	_, err = s.closeRevoked(ctx, tx, p, inv, RevokedToMember,
+		map[string]any{"email": inv.Email, "user_id": u.ID, "reason": reasonMemberAddress})
+	return err
+}
+
+// closeRevoked is the one way an invitation is revoked: it closes inv,
+// open when read, as revoked for reason ("" for a revoke by hand), and
+// records and announces it as p's, with details. It reports false, having
+// written nothing, when another request closed the invitation first.
+func (s *Service) closeRevoked(ctx context.Context, tx Tx, p *Principal, inv *Invitation, reason RevokeReason, details map[string]any) (bool, error) {
 	now := s.clock()
-	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "", RevokedToMember)
+	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "", reason)
 	if err != nil || !won {
-		return err // not won: a concurrent answer or revoke closed it
+		return false, err
 	}
-	inv.Status, inv.RespondedAt, inv.RevokeReason = InvitationRevoked, now, RevokedToMember
-	return s.audit(ctx, tx, p, orgID, AuditInvitationRevoked, "invitation", inv.ID,
-		map[string]any{"email": inv.Email, "user_id": u.ID, "reason": reasonMemberAddress}, inv)
+	inv.Status, inv.RespondedAt, inv.RevokeReason = InvitationRevoked, now, reason
+	return true, s.audit(ctx, tx, p, inv.OrgID, AuditInvitationRevoked, "invitation", inv.ID, details, inv)
 }
 
 // revokedToCurrentMember reports whether inv was revoked because its
@@ -890,7 +900,7 @@ func (s *Service) RevokeInvitationsByToken(ctx context.Context, p *Principal, or
 			}
 			// Closed by another request since the read: not an open
 			// invitation, as it would have been a moment later.
-			if err := s.revoke(ctx, tx, p, m, org, inv); errors.Is(err, errClosedMeanwhile) {
+			if err := s.revoke(ctx, tx, p, m, inv); errors.Is(err, errClosedMeanwhile) {
 				return errInviteNotFound
 			} else if err != nil {
 				return err
@@ -916,7 +926,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, p *Principal, orgRef, id
 		if inv.Status != InvitationOpen {
 			return invitationClosedError(inv)
 		}
-		if err := s.revoke(ctx, tx, p, m, org, inv); errors.Is(err, errClosedMeanwhile) {
+		if err := s.revoke(ctx, tx, p, m, inv); errors.Is(err, errClosedMeanwhile) {
 			return closedMeanwhile(ctx, tx, inv.ID)
 		} else if err != nil {
 			return err
@@ -931,20 +941,15 @@ func (s *Service) RevokeInvitation(ctx context.Context, p *Principal, orgRef, id
 // have a moment later.
 var errClosedMeanwhile = errors.New("the invitation was closed meanwhile")
 
-func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership, org *Organization, inv *Invitation) error {
+func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership, inv *Invitation) error {
 	if !mayHandle(callerRole(p, m), inv) {
 		return errRolesForbidden("Only owners may revoke invitations for owners.")
 	}
-	now := s.clock()
-	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "", "")
-	if err != nil {
-		return err
-	}
-	if !won {
+	won, err := s.closeRevoked(ctx, tx, p, inv, "", map[string]any{"email": inv.Email})
+	if err == nil && !won {
 		return errClosedMeanwhile
 	}
-	inv.Status, inv.RespondedAt = InvitationRevoked, now
-	return s.audit(ctx, tx, p, org.ID, AuditInvitationRevoked, "invitation", inv.ID, map[string]any{"email": inv.Email}, inv)
+	return err
 }
 
 // ListMyInvitations lists the caller's pending invitations in every
