@@ -48,16 +48,17 @@ type call struct {
 	check  func(body []byte) error
 }
 
-// do sends c and checks the answer: the status, a JSON content type and a
-// body that check accepts.
-func (c *client) do(ctx context.Context, k call) error {
+// do sends k and checks the answer: the status, a JSON content type and a
+// body that check accepts. It returns k's name, the kind of request sent,
+// for the run to count.
+func (c *client) do(ctx context.Context, k call) (kind string, err error) {
 	var body io.Reader
 	if k.body != nil {
 		body = bytes.NewReader(k.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, c.base+k.path, body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", k.name, err)
+		return k.name, fmt.Errorf("%s: %w", k.name, err)
 	}
 	if k.body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -67,14 +68,14 @@ func (c *client) do(ctx context.Context, k call) error {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", k.name, err)
+		return k.name, fmt.Errorf("%s: %w", k.name, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("%s: read the answer: %w", k.name, err)
+		return k.name, fmt.Errorf("%s: read the answer: %w", k.name, err)
 	}
-	return checkAnswer(k, resp.StatusCode, resp.Header.Get("Content-Type"), data)
+	return k.name, checkAnswer(k, resp.StatusCode, resp.Header.Get("Content-Type"), data)
 }
 
 // cursorAfter walks the list of k (a GET without a query) in pages of up

@@ -83,11 +83,11 @@ func TestClientDo(t *testing.T) {
 	var got string
 	k := call{name: "create", method: http.MethodPost, path: "/things", body: []byte(`{}`), auth: "ApiKey k", want: http.StatusCreated,
 		check: decodeAs(func(v *listAnswer) error { got = v.Items[0]; return nil })}
-	if err := c.do(context.Background(), k); err != nil || got != "POST /things" {
-		t.Errorf("do: %v, answer %q; want no error, POST /things", err, got)
+	if kind, err := c.do(context.Background(), k); err != nil || got != "POST /things" || kind != "create" {
+		t.Errorf("do: kind %q, %v, answer %q; want create, no error, POST /things", kind, err, got)
 	}
 	k.auth = "ApiKey other"
-	if err := c.do(context.Background(), k); err == nil || !strings.Contains(err.Error(), "status 401, want 201") {
-		t.Errorf("do with a bad key: %v, want status 401, want 201", err)
+	if kind, err := c.do(context.Background(), k); err == nil || !strings.Contains(err.Error(), "status 401, want 201") || kind != "create" {
+		t.Errorf("do with a bad key: kind %q, %v; want create, status 401, want 201", kind, err)
 	}
 }

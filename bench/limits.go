@@ -41,7 +41,7 @@ func httpLimit(clients int) (sc scenario, stop func(), err error) {
 		return scenario{}, nil, err
 	}
 	c := newClient(base, clients)
-	sc = scenario{surface: surfaceLimit, name: limitHTTP, warmup: true, op: func(ctx context.Context, _ int) error {
+	sc = scenario{surface: surfaceLimit, name: limitHTTP, warmup: true, op: func(ctx context.Context, _ int) (string, error) {
 		return c.do(ctx, bareCall())
 	}}
 	return sc, func() { c.close(); stopServer() }, nil
@@ -77,18 +77,18 @@ func insertLimit(ctx context.Context, databaseURL string, clients int) (sc scena
 		return scenario{}, nil, fmt.Errorf("create %s: %w", insertTable, err)
 	}
 	seqs := make([]int, clients)
-	op := func(ctx context.Context, worker int) error {
+	op := func(ctx context.Context, worker int) (string, error) {
 		seqs[worker]++
 		id := strconv.Itoa(worker) + "-" + strconv.Itoa(seqs[worker])
 		res, err := db.ExecContext(ctx, `INSERT INTO `+insertTable+` (id, worker, email, created_at) VALUES ($1, $2, $3, $4)`,
 			id, worker, "row-"+id+"@example.com", time.Now().UnixMicro())
 		if err != nil {
-			return fmt.Errorf("insert: %w", err)
+			return limitInsert, fmt.Errorf("insert: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("insert: %d rows, %v", n, err)
+			return limitInsert, fmt.Errorf("insert: %d rows, %v", n, err)
 		}
-		return nil
+		return limitInsert, nil
 	}
 	done = func() error {
 		_, err := db.ExecContext(context.Background(), `DROP TABLE `+insertTable)

@@ -15,7 +15,7 @@ func TestBareCallAcceptsTheBareServer(t *testing.T) {
 	defer stop()
 	c := newClient(base, 1)
 	defer c.close()
-	if err := c.do(context.Background(), bareCall()); err != nil {
+	if _, err := c.do(context.Background(), bareCall()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,10 +9,11 @@ import (
 )
 
 // Op is one unit of load: one request and the check of its answer, or one
-// database statement. worker is the index of the client running it. An Op
-// returns errExhausted when it has nothing left to do (a pool of
-// invitations used up): its client stops, and that is not an error.
-type Op func(ctx context.Context, worker int) error
+// database statement. worker is the index of the client running it. It
+// returns the kind of request it made (the call's name), which the run
+// counts. An Op returns errExhausted when it has nothing left to do (a pool
+// of invitations used up): its client stops, and that is not an error.
+type Op func(ctx context.Context, worker int) (kind string, err error)
 
 var errExhausted = errors.New("nothing left to do")
 
@@ -22,6 +23,7 @@ const maxErrorKinds = 20
 // Run is what one load run measured.
 type Run struct {
 	Requests  int             // completed operations, errors included
+	Kinds     map[string]int  // completed operations by the kind of request
 	Errors    int             // operations whose answer failed its check
 	ErrorKind map[string]int  // up to maxErrorKinds distinct messages and their counts
 	Latencies []time.Duration // of every completed operation, sorted
@@ -43,6 +45,7 @@ func (r *Run) RPS() float64 {
 func drive(ctx context.Context, clients int, d time.Duration, op Op) *Run {
 	type local struct {
 		lat       []time.Duration
+		kinds     map[string]int
 		errs      map[string]int
 		nerr      int
 		exhausted bool
@@ -54,10 +57,10 @@ func drive(ctx context.Context, clients int, d time.Duration, op Op) *Run {
 	for w := range clients {
 		wg.Go(func() {
 			l := &locals[w]
-			l.errs = map[string]int{}
+			l.errs, l.kinds = map[string]int{}, map[string]int{}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				t0 := time.Now()
-				err := op(ctx, w)
+				kind, err := op(ctx, w)
 				lat := time.Since(t0)
 				if errors.Is(err, errExhausted) {
 					l.exhausted = true
@@ -67,6 +70,7 @@ func drive(ctx context.Context, clients int, d time.Duration, op Op) *Run {
 					return // cancelled: the answer says nothing about the server
 				}
 				l.lat = append(l.lat, lat)
+				l.kinds[kind]++
 				if err != nil {
 					l.nerr++
 					if msg := err.Error(); l.errs[msg] > 0 || len(l.errs) < maxErrorKinds {
@@ -77,9 +81,12 @@ func drive(ctx context.Context, clients int, d time.Duration, op Op) *Run {
 		})
 	}
 	wg.Wait()
-	r := &Run{Elapsed: time.Since(start), ErrorKind: map[string]int{}}
+	r := &Run{Elapsed: time.Since(start), ErrorKind: map[string]int{}, Kinds: map[string]int{}}
 	for _, l := range locals {
 		r.Latencies = append(r.Latencies, l.lat...)
+		for kind, n := range l.kinds {
+			r.Kinds[kind] += n
+		}
 		r.Errors += l.nerr
 		r.Exhausted = r.Exhausted || l.exhausted
 		for msg, n := range l.errs {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -66,19 +67,26 @@ func TestSummarize(t *testing.T) {
 // time is up, so what they count does not depend on the machine's speed.
 func TestDriveCountsEveryOperationUntilTheWorkRunsOut(t *testing.T) {
 	var calls atomic.Int64
-	op := func(ctx context.Context, worker int) error {
+	op := func(ctx context.Context, worker int) (string, error) {
 		n := calls.Add(1)
+		kind := "read"
+		if n%3 == 0 {
+			kind = "write"
+		}
 		switch {
 		case n > 30:
-			return errExhausted
+			return "", errExhausted
 		case n%10 == 0:
-			return errors.New("status 500, want 200")
+			return kind, errors.New("status 500, want 200")
 		}
-		return nil
+		return kind, nil
 	}
 	r := drive(context.Background(), 4, time.Hour, op)
 	if r.Requests != 30 || r.Errors != 3 || !r.Exhausted {
 		t.Errorf("requests %d, errors %d, exhausted %v; want 30, 3, true", r.Requests, r.Errors, r.Exhausted)
+	}
+	if want := map[string]int{"read": 20, "write": 10}; !maps.Equal(r.Kinds, want) {
+		t.Errorf("kinds %v, want %v: every completed operation by its kind, failed ones too", r.Kinds, want)
 	}
 	if r.ErrorKind["status 500, want 200"] != 3 {
 		t.Errorf("error kinds %v, want the one message counted 3 times", r.ErrorKind)
@@ -90,11 +98,11 @@ func TestDriveCountsEveryOperationUntilTheWorkRunsOut(t *testing.T) {
 
 func TestDriveGivesEachClientItsOwnIndex(t *testing.T) {
 	var seen [3]atomic.Int64
-	op := func(ctx context.Context, worker int) error {
+	op := func(ctx context.Context, worker int) (string, error) {
 		if seen[worker].Add(1) > 5 {
-			return errExhausted
+			return "", errExhausted
 		}
-		return nil
+		return "read", nil
 	}
 	r := drive(context.Background(), 3, time.Hour, op)
 	if r.Requests != 15 {
@@ -104,12 +112,12 @@ func TestDriveGivesEachClientItsOwnIndex(t *testing.T) {
 
 func TestDriveKeepsABoundedNumberOfErrorKinds(t *testing.T) {
 	var calls atomic.Int64
-	op := func(ctx context.Context, worker int) error {
+	op := func(ctx context.Context, worker int) (string, error) {
 		n := calls.Add(1)
 		if n > 100 {
-			return errExhausted
+			return "", errExhausted
 		}
-		return errors.New("error " + string(rune('A'+n%50)))
+		return "read", errors.New("error " + string(rune('A'+n%50)))
 	}
 	r := drive(context.Background(), 1, time.Hour, op)
 	if r.Errors != 100 || len(r.ErrorKind) != maxErrorKinds {
@@ -120,11 +128,11 @@ func TestDriveKeepsABoundedNumberOfErrorKinds(t *testing.T) {
 func TestDriveStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var calls atomic.Int64
-	op := func(ctx context.Context, worker int) error {
+	op := func(ctx context.Context, worker int) (string, error) {
 		if calls.Add(1) == 5 {
 			cancel()
 		}
-		return ctx.Err()
+		return "read", ctx.Err()
 	}
 	r := drive(ctx, 1, time.Hour, op)
 	if r.Requests != 4 || r.Errors != 0 {

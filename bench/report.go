@@ -30,6 +30,9 @@ type Result struct {
 	P99ms      float64        `json:"p99_ms"`
 	MaxMs      float64        `json:"max_ms"`
 	MeanMs     float64        `json:"mean_ms"`
+	// What a workload that mixes kinds of request (the mixed one) sent of
+	// each: the mix its figures come from.
+	RequestsByKind map[string]int `json:"requests_by_kind,omitempty"`
 	// The orgd process over the measured interval; absent for the limits.
 	ServerCPUMsPerRequest *float64 `json:"server_cpu_ms_per_request,omitempty"`
 	ServerPeakRSSMB       *float64 `json:"server_peak_rss_mb,omitempty"`
@@ -52,12 +55,16 @@ func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 // newResult summarises a run.
 func newResult(engine, surface, scenario string, clients int, r *Run) Result {
 	lat := summarize(r.Latencies)
+	var kinds map[string]int
+	if len(r.Kinds) > 1 {
+		kinds = r.Kinds
+	}
 	return Result{
 		Engine: engine, Surface: surface, Scenario: scenario, Clients: clients,
 		Seconds: math.Round(r.Elapsed.Seconds()*100) / 100, Requests: r.Requests, Errors: r.Errors, Exhausted: r.Exhausted,
 		RPS:   math.Round(r.RPS()*10) / 10,
 		P50ms: ms(lat.P50), P90ms: ms(lat.P90), P99ms: ms(lat.P99), MaxMs: ms(lat.Max), MeanMs: ms(lat.Mean),
-		ErrorKinds: r.ErrorKind,
+		ErrorKinds: r.ErrorKind, RequestsByKind: kinds,
 	}
 }
 

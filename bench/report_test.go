@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,22 @@ func TestWriteMarkdown(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The JSON report says what a workload of several kinds of request sent
+// of each; a scenario of one kind has no such breakdown.
+func TestResultCountsRequestsByKindWhenTheyAreMixed(t *testing.T) {
+	mixed := newResult("sqlite", surfaceElastic, "mixed", 1, &Run{Requests: 3, Kinds: map[string]int{"get-organization": 2, "accept-organization-invitation": 1}})
+	b, err := json.Marshal(mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"requests_by_kind":{"accept-organization-invitation":1,"get-organization":2}`; !strings.Contains(string(b), want) {
+		t.Errorf("JSON of a mixed run lacks %s:\n%s", want, b)
+	}
+	one := newResult("sqlite", surfaceElastic, "create-1", 1, &Run{Requests: 3, Kinds: map[string]int{"create-organization-invitations": 3}})
+	if one.RequestsByKind != nil {
+		t.Errorf("a run of one kind of request reports kinds %v, want none", one.RequestsByKind)
 	}
 }

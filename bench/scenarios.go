@@ -134,16 +134,16 @@ func (l *loadSet) of(a api) []scenario {
 	if a.name == surfaceElastic && len(f.tokens) > 0 {
 		reader := f.creators[0].Owner
 		out = append(out, scenario{name: "get-invitation", warmup: true, limit: limitHTTP,
-			op: func(ctx context.Context, worker int) error {
+			op: func(ctx context.Context, worker int) (string, error) {
 				token := f.tokens[int(l.seq.Add(1))%len(f.tokens)]
 				return l.c.do(ctx, elasticGetInvitation(reader, token))
 			}})
 	}
 	if p := f.accept[a.name]; p != nil {
-		out = append(out, scenario{name: a.acceptName, limit: limitInsert, op: func(ctx context.Context, _ int) error {
+		out = append(out, scenario{name: a.acceptName, limit: limitInsert, op: func(ctx context.Context, _ int) (string, error) {
 			it, ok := p.take()
 			if !ok {
-				return errExhausted
+				return "", errExhausted
 			}
 			return l.c.do(ctx, a.accept(it))
 		}})
@@ -156,7 +156,7 @@ func (l *loadSet) of(a api) []scenario {
 
 // create invites n new addresses per request to the organization of the client.
 func (l *loadSet) create(a api, n int) Op {
-	return func(ctx context.Context, worker int) error {
+	return func(ctx context.Context, worker int) (string, error) {
 		return l.c.do(ctx, a.create(l.creator(worker), l.nextEmails(n)))
 	}
 }
@@ -184,7 +184,7 @@ func (l *loadSet) lists(kind string, orgs map[int]benchOrg, req func(benchOrg, s
 		for i, size := range []int{20, 100} {
 			k := req(org, fmt.Sprintf("limit=%d", size), min(size, n))
 			out = append(out, scenario{name: names[i], size: n, warmup: true, limit: limitHTTP,
-				op: func(ctx context.Context, _ int) error { return l.c.do(ctx, k) }})
+				op: func(ctx context.Context, _ int) (string, error) { return l.c.do(ctx, k) }})
 		}
 		if len(names) > 2 {
 			var deep call
@@ -198,7 +198,7 @@ func (l *loadSet) lists(kind string, orgs map[int]benchOrg, req func(benchOrg, s
 					deep = req(org, "limit=20&cursor="+url.QueryEscape(cursor), 20)
 					return nil
 				},
-				op: func(ctx context.Context, _ int) error { return l.c.do(ctx, deep) }})
+				op: func(ctx context.Context, _ int) (string, error) { return l.c.do(ctx, deep) }})
 		}
 	}
 	return out
@@ -323,7 +323,7 @@ func (l *loadSet) mixed(a api) Op {
 		rngs[i] = rand.New(rand.NewPCG(uint64(i), 7))
 	}
 	orgs, accept := l.f.mixed, l.f.mixedAccept[a.name]
-	return func(ctx context.Context, worker int) error {
+	return func(ctx context.Context, worker int) (string, error) {
 		rng := rngs[worker]
 		org := orgs[rng.IntN(len(orgs))]
 		var k call
@@ -344,7 +344,7 @@ func (l *loadSet) mixed(a api) Op {
 		default:
 			it, ok := accept.take()
 			if !ok {
-				return errExhausted
+				return "", errExhausted
 			}
 			k = a.accept(it)
 		}

@@ -87,7 +87,7 @@ func runChecked(t *testing.T, ctx context.Context, sc scenario) {
 		}
 	}
 	for i := range max(1, sc.checkRuns) {
-		err := sc.op(ctx, 0)
+		_, err := sc.op(ctx, 0)
 		if errors.Is(err, errExhausted) {
 			t.Fatalf("operation %d: the fixture ran out of work", i+1)
 		}
