@@ -38,6 +38,8 @@ type scenario struct {
 	limit   string                          // limitHTTP or limitInsert
 	setup   func(ctx context.Context) error // run once before the scenario, unmeasured; nil for none
 	op      Op
+	// kinds is how many kinds of request op mixes (0: one).
+	kinds int
 	// checkRuns is how many operations the tool's test runs (0: one):
 	// for a workload that draws its requests at random, enough that
 	// every kind of request comes up.
@@ -149,7 +151,8 @@ func (l *loadSet) of(a api) []scenario {
 		}})
 	}
 	if len(f.mixed) > 0 {
-		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(a), checkRuns: 200})
+		mix := l.mix(a)
+		out = append(out, scenario{name: "mixed", warmup: true, limit: limitInsert, op: l.mixed(mix), kinds: len(mix), checkRuns: 200})
 	}
 	return out
 }
@@ -314,39 +317,64 @@ func slugRespond(it pooled) call {
 		})}
 }
 
-// mixed is the mixed workload on one surface across the fixture's
-// organizations: 70% reads (four kinds, evenly), 25% creates of one
-// invitation, 5% accepts, each on an organization drawn at random.
-func (l *loadSet) mixed(a api) Op {
+// share is one kind of request of the mixed workload: its share of the
+// requests, in thousandths, and the request, on an organization drawn at
+// random (false when there is nothing left to do).
+type share struct {
+	perMille int
+	next     func(org mixedOrg, rng *rand.Rand) (call, bool)
+}
+
+// mix is what the mixed workload on surface a is made of: 70% reads (four
+// kinds, evenly), 25% creates of one invitation, 5% accepts. Each share is
+// a different kind of request.
+func (l *loadSet) mix(a api) []share {
+	accept := l.f.mixedAccept[a.name]
+	return []share{
+		{175, func(org mixedOrg, _ *rand.Rand) (call, bool) {
+			return a.listInvitations(org.benchOrg, "limit=20", -1), true
+		}},
+		{175, func(org mixedOrg, _ *rand.Rand) (call, bool) {
+			return a.listMembers(org.benchOrg, "limit=20", -1), true
+		}},
+		{175, func(org mixedOrg, _ *rand.Rand) (call, bool) { return a.getOrganization(org.benchOrg), true }},
+		{175, func(org mixedOrg, rng *rand.Rand) (call, bool) { return a.otherRead(org, rng), true }},
+		{250, func(org mixedOrg, _ *rand.Rand) (call, bool) { return a.create(org.benchOrg, l.nextEmails(1)), true }},
+		{50, func(mixedOrg, *rand.Rand) (call, bool) {
+			it, ok := accept.take()
+			if !ok {
+				return call{}, false
+			}
+			return a.accept(it), true
+		}},
+	}
+}
+
+// mixed is the mixed workload of mix across the fixture's organizations:
+// each request is of a share drawn in proportion to its part, on an
+// organization drawn at random.
+func (l *loadSet) mixed(mix []share) Op {
 	rngs := make([]*rand.Rand, l.clients)
 	for i := range rngs {
 		rngs[i] = rand.New(rand.NewPCG(uint64(i), 7))
 	}
-	orgs, accept := l.f.mixed, l.f.mixedAccept[a.name]
+	total := 0
+	for _, s := range mix {
+		total += s.perMille
+	}
+	orgs := l.f.mixed
 	return func(ctx context.Context, worker int) (string, error) {
 		rng := rngs[worker]
 		org := orgs[rng.IntN(len(orgs))]
-		var k call
-		switch roll := rng.IntN(100); {
-		case roll < 70:
-			switch rng.IntN(4) {
-			case 0:
-				k = a.listInvitations(org.benchOrg, "limit=20", -1)
-			case 1:
-				k = a.listMembers(org.benchOrg, "limit=20", -1)
-			case 2:
-				k = a.getOrganization(org.benchOrg)
-			default:
-				k = a.otherRead(org, rng)
-			}
-		case roll < 95:
-			k = a.create(org.benchOrg, l.nextEmails(1))
-		default:
-			it, ok := accept.take()
-			if !ok {
-				return "", errExhausted
-			}
-			k = a.accept(it)
+		roll := rng.IntN(total)
+		i := 0
+		for roll >= mix[i].perMille {
+			roll -= mix[i].perMille
+			i++
+		}
+		k, ok := mix[i].next(org, rng)
+		if !ok {
+			return "", errExhausted
 		}
 		return l.c.do(ctx, k)
 	}
