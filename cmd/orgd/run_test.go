@@ -130,6 +130,26 @@ func (e *testEnv) serve(args ...string) *serveProc {
 	return s
 }
 
+// waitForLog waits until serve has logged a line holding want, and fails
+// if serve exits first or has not logged it within a minute.
+func (s *serveProc) waitForLog(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(s.stderr.String(), want) {
+		select {
+		case code := <-s.done:
+			s.stopOnce.Do(func() { s.cancel(); s.code = code })
+			if !strings.Contains(s.stderr.String(), want) {
+				t.Fatalf("orgd serve exited with %d without logging %s\n%s", code, want, s.stderr)
+			}
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orgd serve did not log %s within a minute\n%s", want, s.stderr)
+		}
+	}
+}
+
 // stop cancels serve's context and returns its exit code.
 func (s *serveProc) stop() int {
 	s.stopOnce.Do(func() {

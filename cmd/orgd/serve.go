@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -24,7 +25,8 @@ import (
 )
 
 // serve runs the HTTP service until the context ends, then drains
-// requests in flight for up to the shutdown timeout.
+// requests in flight and lets the outbox's jobs in progress (an email, a
+// webhook delivery) finish, each for up to the shutdown timeout.
 func (e *env) serve(args []string) error {
 	fs := e.newFlags("orgd serve", "orgd serve [flags]")
 	loader := config.Register(fs, config.Storage|config.Server|config.Rules)
@@ -79,13 +81,16 @@ func (e *env) serve(args []string) error {
 	if err := ob.Start(e.ctx); err != nil {
 		return fmt.Errorf("start the outbox: %w", err)
 	}
-	defer func() {
+	// stopOutbox lets the jobs in progress finish, for up to the shutdown
+	// timeout: at the end of the shutdown, or on the way out of an error.
+	stopOutbox := sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		if err := ob.Stop(ctx); err != nil {
 			log.Warn("stopping the outbox", "error", err)
 		}
-	}()
+	})
+	defer stopOutbox()
 
 	// Requests keep their context while the server drains them at shutdown;
 	// it ends only for those that outlast the shutdown timeout.
@@ -128,6 +133,8 @@ func (e *env) serve(args []string) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("waiting for the jobs in progress", "timeout", cfg.ShutdownTimeout)
+	stopOutbox()
 	log.Info("stopped")
 	return nil
 }

@@ -264,11 +264,17 @@ func TestServeFinishesDeliveriesInFlight(t *testing.T) {
 		t.Fatal("the webhook was not delivered within a minute")
 	}
 
-	s.cancel() // as SIGTERM does, while the receiver holds the delivery
-	time.Sleep(300 * time.Millisecond)
+	// As SIGTERM does, while the receiver holds the delivery; it is let go
+	// once serve has stopped serving HTTP and waits for the outbox.
+	s.cancel()
+	s.waitForLog(t, `msg="waiting for the jobs in progress"`)
 	release <- struct{}{}
 	if code := s.stop(); code != exitOK {
 		t.Errorf("serve exited with %d\n%s", code, s.stderr)
+	}
+	log := s.stderr.String()
+	if i, j := strings.Index(log, `msg="webhook delivered"`), strings.Index(log, "msg=stopped"); i < 0 || j < i {
+		t.Errorf("serve did not log the delivery before it said it stopped:\n%s", log)
 	}
 	var endpoints []struct {
 		LastStatus int    `json:"last_status"`
