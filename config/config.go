@@ -46,7 +46,7 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
-	SMTPURL         string
+	SMTP            *orgdmail.SMTPServer // ORGD_SMTP_URL, parsed; nil: none (accept links are logged)
 	MailFrom        string
 	MailTemplates   *orgdmail.Templates // the built-in ones, or those of ORGD_MAIL_TEMPLATES_DIR
 	SMTPTimeout     time.Duration
@@ -173,14 +173,11 @@ var Options = []Option{
 		durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 
 	{"smtp-url", "ORGD_SMTP_URL", "", "SMTP server for invitation emails: smtp://user:password@host:587 (STARTTLS when offered; ?starttls=required or ?starttls=off), smtps://... for implicit TLS (default: none; accept links are written to the log)", Server, true,
-		func(c *Config, v string) error {
+		func(c *Config, v string) (err error) {
 			if v != "" {
-				if err := orgdmail.CheckURL(v); err != nil {
-					return err
-				}
+				c.SMTP, err = orgdmail.ParseSMTPURL(v)
 			}
-			c.SMTPURL = v
-			return nil
+			return err
 		}},
 	{"mail-from", "ORGD_MAIL_FROM", "", "sender of invitation emails, such as \"Acme <noreply@acme.example>\" (required with ORGD_SMTP_URL)", Server, false,
 		func(c *Config, v string) error {
@@ -469,7 +466,7 @@ func (c *Config) resolve() error {
 		c.publicURLDerived = true
 		c.PublicURL = publicURLOf(c.Listen)
 	}
-	if c.SMTPURL != "" && c.MailFrom == "" {
+	if c.SMTP != nil && c.MailFrom == "" {
 		return errors.New("ORGD_MAIL_FROM: required when ORGD_SMTP_URL is set")
 	}
 	switch {
@@ -492,14 +489,6 @@ func (c *Config) resolve() error {
 			orgd.FormatDuration(l.MinExpiry), orgd.FormatDuration(l.DefaultExpiry), orgd.FormatDuration(l.MaxExpiry))
 	}
 	return nil
-}
-
-// redactURL hides the password of a URL; "" stays "".
-func redactURL(s string) string {
-	if s == "" {
-		return "none (accept links are logged)"
-	}
-	return store.Redact(s)
 }
 
 // StorageFlags returns the flags another orgd command needs to reach the
@@ -535,10 +524,14 @@ func (c *Config) LogValue() slog.Value {
 	if c.SecretKey != "" {
 		key = "set"
 	}
+	smtp := "none (accept links are logged)"
+	if c.SMTP != nil {
+		smtp = c.SMTP.Redacted()
+	}
 	return slog.GroupValue(
 		slog.String("data_dir", c.DataDir), slog.String("database", store.Redact(c.DatabaseURL)),
 		slog.String("secret_key", key), slog.String("listen", c.Listen), slog.String("public_url", c.PublicURL),
 		slog.Int("invite_rate_limit", c.Limits.InvitesPerHour), slog.Int("invite_max_emails", c.Limits.MaxEmailsPerRequest),
-		slog.String("smtp", redactURL(c.SMTPURL)), slog.String("oidc_issuer", cmp.Or(c.OIDCIssuer, "none")),
+		slog.String("smtp", smtp), slog.String("oidc_issuer", cmp.Or(c.OIDCIssuer, "none")),
 	)
 }

@@ -394,6 +394,28 @@ func TestOIDCOptionsGoTogether(t *testing.T) {
 	}
 }
 
+// The SMTP URL is parsed once, at load: the configuration holds the
+// server serve sends through, and the log names it without its password.
+func TestSMTPServerIsParsedAtLoad(t *testing.T) {
+	c := mustLoad(t, config.Storage|config.Server, map[string]string{
+		"ORGD_SMTP_URL": "smtp://orgd:hunter2@mail.example?starttls=off", "ORGD_MAIL_FROM": "orgd@x.test"})
+	if c.SMTP == nil || c.SMTP.String() != "smtp://mail.example:25" {
+		t.Fatalf("SMTP = %v, want smtp://mail.example:25", c.SMTP)
+	}
+	var log strings.Builder
+	slog.New(slog.NewTextHandler(&log, nil)).Info("start", "config", c)
+	if want := `config.smtp="smtp://orgd:xxxxx@mail.example?starttls=off"`; strings.Contains(log.String(), "hunter2") || !strings.Contains(log.String(), want) {
+		t.Errorf("the configuration in the log should have %s: %s", want, log.String())
+	}
+
+	c = mustLoad(t, config.Storage|config.Server, nil)
+	log.Reset()
+	slog.New(slog.NewTextHandler(&log, nil)).Info("start", "config", c)
+	if want := `config.smtp="none (accept links are logged)"`; c.SMTP != nil || !strings.Contains(log.String(), want) {
+		t.Errorf("without ORGD_SMTP_URL: SMTP = %v, log %s; want none and %s", c.SMTP, log.String(), want)
+	}
+}
+
 // TestLateMistakesAreRefusedAtLoad: values that only the SMTP client, the
 // templates or the listener would have refused are refused with the other
 // mistakes, before serve touches the database.

@@ -35,11 +35,8 @@ func newDeliveryWorld(t *testing.T, url string, opts smtptest.Options, m apitest
 	if opts.TLS {
 		query = "starttls=required"
 	}
-	sender, err := mail.NewSMTP(smtpSrv.URL(query), "Acme invitations <invites@acme.test>",
+	sender := newSMTP(t, smtpSrv.URL(query), "Acme invitations <invites@acme.test>",
 		mail.SMTPOptions{Timeout: cmpOr(m.SendTimeout, 2*time.Second), TLSConfig: &tls.Config{RootCAs: smtpSrv.CertPool()}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	m.Sender = sender
 	srv := apitest.StartWith(t, url, m)
 	org := srv.Org("Acme", "acme")
@@ -385,10 +382,7 @@ func TestUserValuesCannotInjectHeaders(t *testing.T) {
 	}
 	// Through a real SMTP conversation, the header stays one header.
 	smtpSrv := smtptest.Start(t, smtptest.Options{})
-	sender, err := mail.NewSMTP(smtpSrv.URL(""), "invites@acme.test", mail.SMTPOptions{Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sender := newSMTP(t, smtpSrv.URL(""), "invites@acme.test", mail.SMTPOptions{Timeout: 2 * time.Second})
 	m.Subject = "Hello\r\nBcc: victim@x.test" // even if a template let one through
 	if err := sender.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
@@ -413,12 +407,15 @@ func TestSMTPURLs(t *testing.T) {
 		{"smtp://:25", "has no host"},
 		{"smtp://mail.example:99999", "bad port"},
 	} {
-		s, err := mail.NewSMTP(tc.url, "orgd@x.test", mail.SMTPOptions{})
+		server, err := mail.ParseSMTPURL(tc.url)
 		got := ""
 		if err != nil {
 			got = err.Error()
 		} else {
-			got = s.String()
+			got = server.String()
+			if s, err := mail.NewSMTP(server, "orgd@x.test", mail.SMTPOptions{}); err != nil || s.String() != got {
+				t.Errorf("%s: the sender %v (%v), want one for %s", tc.url, s, err, got)
+			}
 		}
 		if !strings.Contains(got, tc.want) {
 			t.Errorf("%s: got %q, want %q", tc.url, got, tc.want)
@@ -427,19 +424,44 @@ func TestSMTPURLs(t *testing.T) {
 			t.Errorf("%s: %q shows the password", tc.url, got)
 		}
 	}
-	if _, err := mail.NewSMTP("smtp://mail.example", "not an address", mail.SMTPOptions{}); err == nil {
+	server, err := mail.ParseSMTPURL("smtp://mail.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mail.NewSMTP(server, "not an address", mail.SMTPOptions{}); err == nil {
 		t.Error("a bad sender address was accepted")
 	}
+}
+
+func TestSMTPServerRedacted(t *testing.T) {
+	server, err := mail.ParseSMTPURL("smtp://orgd:hunter2@mail.example:2525?starttls=required")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := server.Redacted(), "smtp://orgd:xxxxx@mail.example:2525?starttls=required"; got != want {
+		t.Errorf("Redacted() = %q, want %q", got, want)
+	}
+}
+
+// newSMTP returns a sender through the server of rawURL.
+func newSMTP(t *testing.T, rawURL, from string, opts mail.SMTPOptions) *mail.SMTP {
+	t.Helper()
+	server, err := mail.ParseSMTPURL(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := mail.NewSMTP(server, from, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sender
 }
 
 // TestStartTLSRequired refuses a server that does not offer STARTTLS.
 func TestStartTLSRequired(t *testing.T) {
 	plain := smtptest.Start(t, smtptest.Options{})
-	sender, err := mail.NewSMTP(plain.URL("starttls=required"), "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"})
+	sender := newSMTP(t, plain.URL("starttls=required"), "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
+	err := sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"})
 	if err == nil || mail.IsPermanent(err) {
 		t.Errorf("sending without STARTTLS: %v (permanent %v), want a temporary failure", err, mail.IsPermanent(err))
 	}
@@ -455,10 +477,7 @@ func TestCredentialsGoToLocalhostWithoutTLS(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{User: "orgd", Password: "right"})
 	for _, host := range []string{"127.0.0.1", "localhost"} {
 		_, port, _ := strings.Cut(srv.Addr(), ":")
-		sender, err := mail.NewSMTP("smtp://orgd:right@"+host+":"+port, "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sender := newSMTP(t, "smtp://orgd:right@"+host+":"+port, "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
 		if err := sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"}); err != nil {
 			t.Errorf("sending through %s with the right credentials: %v", host, err)
 		}
@@ -471,10 +490,7 @@ func TestCredentialsGoToLocalhostWithoutTLS(t *testing.T) {
 // TestWrongCredentialsAreRefused checks that AUTH runs and fails loudly.
 func TestWrongCredentialsAreRefused(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{User: "orgd", Password: "right"})
-	sender, err := mail.NewSMTP("smtp://orgd:wrong@"+srv.Addr(), "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sender := newSMTP(t, "smtp://orgd:wrong@"+srv.Addr(), "orgd@x.test", mail.SMTPOptions{Timeout: 2 * time.Second})
 	if err := sender.Send(context.Background(), mail.Message{To: "a@x.test", Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "535") {
 		t.Errorf("wrong credentials: %v, want the server's 535", err)
 	}

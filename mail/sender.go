@@ -63,27 +63,30 @@ type SMTPOptions struct {
 	TLSConfig *tls.Config // nil: verify against the system roots
 }
 
-// smtpURL is an SMTP URL, checked.
-type smtpURL struct {
-	u       *url.URL
-	host    string
-	port    int
-	options []gomail.Option // the TLS policy
+// SMTPServer is an SMTP server named by a URL, checked (see
+// ParseSMTPURL): where to connect, how to use TLS, and the credentials.
+type SMTPServer struct {
+	url  *url.URL
+	host string
+	port int
+	tls  gomail.Option // the TLS policy
 }
 
-// CheckURL reports what is wrong with an SMTP URL (see NewSMTP), without
-// naming the option or showing the URL, which may hold a password.
-func CheckURL(rawURL string) error {
-	_, err := parseURL(rawURL)
-	return err
-}
-
-func parseURL(rawURL string) (*smtpURL, error) {
+// ParseSMTPURL checks an SMTP URL and returns the server it names:
+//
+//	smtp://user:password@host:587            STARTTLS when the server offers it
+//	smtp://host:587?starttls=required        refuse a server without STARTTLS
+//	smtp://host:25?starttls=off              never STARTTLS
+//	smtps://user:password@host:465           implicit TLS
+//
+// Its errors say what is wrong without naming the option or showing the
+// URL, which may hold a password.
+func ParseSMTPURL(rawURL string) (*SMTPServer, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, errors.New("is not a URL (percent-encode special characters in the user name and password)")
 	}
-	p := &smtpURL{u: u, host: u.Hostname()}
+	p := &SMTPServer{url: u, host: u.Hostname()}
 	if p.host == "" {
 		return nil, errors.New("has no host")
 	}
@@ -92,17 +95,17 @@ func parseURL(rawURL string) (*smtpURL, error) {
 	case "smtp":
 		switch u.Query().Get("starttls") {
 		case "", "opportunistic":
-			p.options = append(p.options, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+			p.tls = gomail.WithTLSPolicy(gomail.TLSOpportunistic)
 		case "required":
-			p.options = append(p.options, gomail.WithTLSPolicy(gomail.TLSMandatory))
+			p.tls = gomail.WithTLSPolicy(gomail.TLSMandatory)
 		case "off":
-			p.options = append(p.options, gomail.WithTLSPolicy(gomail.NoTLS))
+			p.tls = gomail.WithTLSPolicy(gomail.NoTLS)
 			p.port = 25
 		default:
 			return nil, errors.New("starttls must be required, off or opportunistic")
 		}
 	case "smtps":
-		p.options = append(p.options, gomail.WithSSL())
+		p.tls = gomail.WithSSL()
 		p.port = 465
 	default:
 		return nil, errors.New("must start with smtp:// or smtps://")
@@ -115,24 +118,21 @@ func parseURL(rawURL string) (*smtpURL, error) {
 	return p, nil
 }
 
-// NewSMTP returns a sender for an SMTP URL:
-//
-//	smtp://user:password@host:587            STARTTLS when the server offers it
-//	smtp://host:587?starttls=required        refuse a server without STARTTLS
-//	smtp://host:25?starttls=off              never STARTTLS
-//	smtps://user:password@host:465           implicit TLS
-//
+// String names the server, without credentials: scheme://host:port.
+func (s *SMTPServer) String() string {
+	return s.url.Scheme + "://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
+}
+
+// Redacted is the URL as given, its password masked, for logs.
+func (s *SMTPServer) Redacted() string { return s.url.Redacted() }
+
+// NewSMTP returns a sender through server from the address from.
 // Credentials are sent only over TLS (or to a server on localhost).
-func NewSMTP(rawURL, from string, opts SMTPOptions) (*SMTP, error) {
-	p, err := parseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("ORGD_SMTP_URL %w", err)
-	}
+func NewSMTP(server *SMTPServer, from string, opts SMTPOptions) (*SMTP, error) {
 	if err := gomail.NewMsg().From(from); err != nil {
 		return nil, fmt.Errorf("ORGD_MAIL_FROM %q is not an address: %v", from, err)
 	}
-	u, host, port := p.u, p.host, p.port
-	options := append(p.options, gomail.WithPort(port))
+	options := []gomail.Option{server.tls, gomail.WithPort(server.port)}
 	if opts.Timeout > 0 {
 		options = append(options, gomail.WithTimeout(opts.Timeout))
 	}
@@ -141,9 +141,9 @@ func NewSMTP(rawURL, from string, opts SMTPOptions) (*SMTP, error) {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	tlsConfig = tlsConfig.Clone()
-	tlsConfig.ServerName = host
+	tlsConfig.ServerName = server.host
 	options = append(options, gomail.WithTLSConfig(tlsConfig))
-	if u.User != nil && u.User.Username() != "" {
+	if u := server.url; u.User != nil && u.User.Username() != "" {
 		password, _ := u.User.Password()
 		// go-mail's own discovery never offers PLAIN or LOGIN without TLS,
 		// not even to localhost; asked for them by name, it sends them over
@@ -155,7 +155,7 @@ func NewSMTP(rawURL, from string, opts SMTPOptions) (*SMTP, error) {
 	if hello := helloName(from); hello != "" {
 		options = append(options, gomail.WithHELO(hello))
 	}
-	return &SMTP{host: host, from: from, options: options, target: u.Scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))}, nil
+	return &SMTP{host: server.host, from: from, options: options, target: server.String()}, nil
 }
 
 // authPreference is the order in which AUTH mechanisms are chosen among

@@ -237,8 +237,8 @@ func readiness(st *store.Store, log *slog.Logger) func(context.Context) map[stri
 func mailWorker(cfg *config.Config, svc *orgd.Service, log *slog.Logger, m *metrics.Metrics) (*mail.Worker, error) {
 	opts := mail.WorkerOptions{Templates: cfg.MailTemplates, PublicURL: cfg.PublicURL, RetryPeriod: cfg.MailRetryPeriod,
 		SendTimeout: cfg.SMTPTimeout, Log: log, Observe: func(outcome string) { m.Delivered("email", outcome) }}
-	if cfg.SMTPURL != "" {
-		sender, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom, mail.SMTPOptions{Timeout: cfg.SMTPTimeout})
+	if cfg.SMTP != nil {
+		sender, err := mail.NewSMTP(cfg.SMTP, cfg.MailFrom, mail.SMTPOptions{Timeout: cfg.SMTPTimeout})
 		if err != nil {
 			return nil, err
 		}
