@@ -492,14 +492,20 @@ func invitationClosedError(inv *Invitation) error {
 // decline or revoke: the answer it would have had a moment later, as
 // invitationClosedError gives it.
 func closedMeanwhile(ctx context.Context, tx Tx, id string) error {
-	inv, err := tx.InvitationByID(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return errInviteNotFound
-	}
+	inv, err := rereadClosed(ctx, tx, id)
 	if err != nil {
 		return err
 	}
 	return invitationClosedError(inv)
+}
+
+// rereadClosed reads again an invitation that another request closed.
+func rereadClosed(ctx context.Context, tx Tx, id string) (*Invitation, error) {
+	inv, err := tx.InvitationByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errInviteNotFound
+	}
+	return inv, err
 }
 
 // ListInvitations lists an organization's invitations in the given states,
@@ -629,7 +635,9 @@ func anyInvitationByToken(ctx context.Context, tx Tx, token string) (*Invitation
 // roles. The caller's address must be verified, and match the invitation's
 // unless the server accepts any address for token holders; accepting another
 // address's invitation revokes the organization's open invitation to the
-// caller's own (see revokeInvitationToMember).
+// caller's own (see revokeInvitationToMember). A revoked token is
+// organization.invitation_not_found, but to a member when its invitation
+// was revoked because its address became a member's (see refuseRevoked).
 // Errors: user.email_unverified, organization.invitation_not_found, organization.invitation_email_mismatch,
 // organization.invitation_expired, organization.invitation_already_used,
 // organization.user_organization_already_belongs.
@@ -639,7 +647,7 @@ func (s *Service) AcceptInvitationByToken(ctx context.Context, p *Principal, tok
 	}
 	var m *Membership
 	err := s.write(ctx, "accept invitation", func(tx Tx) error {
-		inv, err := invitationByToken(ctx, tx, token)
+		inv, err := anyInvitationByToken(ctx, tx, token)
 		if err != nil {
 			return err
 		}
@@ -668,7 +676,7 @@ func (s *Service) RespondToInvitation(ctx context.Context, p *Principal, id stri
 			return errInviteNotFound
 		}
 		inv, err = tx.InvitationByID(ctx, id)
-		if errors.Is(err, ErrNotFound) || (err == nil && (inv.Status == InvitationRevoked || inv.EmailNorm != p.User.EmailNorm)) {
+		if errors.Is(err, ErrNotFound) || (err == nil && (inv.EmailNorm != p.User.EmailNorm || (inv.Status == InvitationRevoked && !accept))) {
 			return errInviteNotFound
 		}
 		if err != nil {
@@ -729,7 +737,12 @@ func (s *Service) checkInvitee(p *Principal, inv *Invitation, matchEmail bool) e
 	return nil
 }
 
+// accept makes p a member by inv, which may be closed, or refuses with the
+// reason: for a revoked invitation, the refusal of refuseRevoked.
 func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitation, matchEmail bool) (*Membership, error) {
+	if inv.Status == InvitationRevoked {
+		return nil, s.refuseRevoked(ctx, tx, p, inv, matchEmail)
+	}
 	if err := s.checkInvitee(p, inv, matchEmail); err != nil {
 		return nil, err
 	}
@@ -750,7 +763,16 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	if !won {
-		return nil, closedMeanwhile(ctx, tx, inv.ID)
+		// Closed by another request since the read (a revoke because p
+		// was made a member, say): the answer of a moment later.
+		cur, err := rereadClosed(ctx, tx, inv.ID)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status == InvitationRevoked {
+			return nil, s.refuseRevoked(ctx, tx, p, cur, matchEmail)
+		}
+		return nil, invitationClosedError(cur)
 	}
 	m := &Membership{OrgID: inv.OrgID, UserID: p.User.ID, Roles: inv.Roles, Role: inv.Roles.TopRole(inv.OrgID), MemberSince: now,
 		Email: p.User.Email, Name: p.User.Name}
@@ -828,6 +850,37 @@ func (s *Service) closeRevoked(ctx context.Context, tx Tx, p *Principal, inv *In
 	}
 	inv.Status, inv.RespondedAt, inv.RevokeReason = InvitationRevoked, now, reason
 	return true, s.audit(ctx, tx, p, inv.OrgID, AuditInvitationRevoked, "invitation", inv.ID, details, inv)
+}
+
+// refuseRevoked is the answer to p's accepting revoked invitation inv:
+// organization.user_organization_already_belongs when p is a member of its
+// organization, could have accepted it (p's address is the invited one, if
+// matchEmail), and the invitation is one whose link still says that its
+// address is a member's (revokedToCurrentMember, the page's rule); else
+// organization.invitation_not_found, as for an unknown token. So a member
+// who accepts the invitation that making them a member revoked hears what
+// they would have heard had it been accepted, expired or declined, and a
+// revoked token still tells no one else anything, nor more than its page.
+// An invitation an administrator revoked stays unknown to everyone.
+func (s *Service) refuseRevoked(ctx context.Context, tx Tx, p *Principal, inv *Invitation, matchEmail bool) error {
+	if p == nil || p.User == nil || (matchEmail && p.User.EmailNorm != inv.EmailNorm) {
+		return errInviteNotFound
+	}
+	member, err := revokedToCurrentMember(ctx, tx, inv, s.clock())
+	if err != nil {
+		return err
+	}
+	if !member {
+		return errInviteNotFound
+	}
+	_, err = tx.Membership(ctx, inv.OrgID, p.User.ID)
+	if errors.Is(err, ErrNotFound) {
+		return errInviteNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return errAlreadyMember
 }
 
 // revokedToCurrentMember reports whether inv was revoked because its

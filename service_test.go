@@ -270,6 +270,146 @@ func TestAcceptByAMember(t *testing.T) {
 	})
 }
 
+// TestAcceptRevokedToAMember: accepting an invitation that was revoked
+// because its address became a member's tells that member that they
+// belong already (as the invitation page does), by token and by id, until
+// the link would have expired or the address is no longer a member's.
+// Every other caller, and every caller of a token an administrator
+// revoked, hears that the invitation does not exist, as for any revoked
+// token; a decline is not an accept and changes nothing either.
+func TestAcceptRevokedToAMember(t *testing.T) {
+	for _, anyEmail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accept any email %v", anyEmail), func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, url string) {
+				f := newFixture(t, url, func(l *orgd.Limits) { l.AcceptAnyEmail = anyEmail })
+				invs := map[string]*orgd.IssuedInvitation{}
+				for _, inv := range must(f.invite(f.owner, "dana@x.test", "fay@x.test", "gus@x.test")) {
+					invs[inv.Email] = inv
+				}
+				must(f.svc.RevokeInvitation(f.ctx, f.owner, f.org.ID, invs["fay@x.test"].ID))
+				dana, fay, gus := f.member("dana@x.test", orgd.RoleReader), f.member("fay@x.test", orgd.RoleReader), f.member("gus@x.test", orgd.RoleReader)
+				reader := f.member("reader@x.test", orgd.RoleReader)
+				outsider := f.user("outsider@x.test")
+				must(f.svc.RemoveMembers(f.ctx, f.owner, f.org.ID, []string{gus.User.ID}, false))
+
+				byToken := func(p *orgd.Principal, email string) error {
+					_, err := f.svc.AcceptInvitationByToken(f.ctx, p, invs[email].Token)
+					return err
+				}
+				byID := func(accept bool) func(*orgd.Principal, string) error {
+					return func(p *orgd.Principal, email string) error {
+						_, _, err := f.svc.RespondToInvitation(f.ctx, p, invs[email].ID, accept)
+						return err
+					}
+				}
+				// Another member is a holder of the token who could accept
+				// it only with ORGD_ACCEPT_ANY_EMAIL.
+				otherMember := orgd.CodeInviteNotFound
+				if anyEmail {
+					otherMember = orgd.CodeAlreadyMember
+				}
+				cases := []struct {
+					name   string
+					answer func(*orgd.Principal, string) error
+					caller *orgd.Principal
+					email  string
+					want   string
+				}{
+					{"the member by token", byToken, dana, "dana@x.test", orgd.CodeAlreadyMember},
+					{"the member by id", byID(true), dana, "dana@x.test", orgd.CodeAlreadyMember},
+					{"the member declining", byID(false), dana, "dana@x.test", orgd.CodeInviteNotFound},
+					{"another member by token", byToken, reader, "dana@x.test", otherMember},
+					{"another member by id", byID(true), reader, "dana@x.test", orgd.CodeInviteNotFound},
+					{"an outsider by token", byToken, outsider, "dana@x.test", orgd.CodeInviteNotFound},
+					{"an outsider by id", byID(true), outsider, "dana@x.test", orgd.CodeInviteNotFound},
+					{"a member whose invitation an administrator revoked", byToken, fay, "fay@x.test", orgd.CodeInviteNotFound},
+					{"a former member", byToken, gus, "gus@x.test", orgd.CodeInviteNotFound},
+				}
+				check := func(when string) {
+					t.Helper()
+					for _, c := range cases {
+						if got := orgd.ErrorCode(c.answer(c.caller, c.email)); got != c.want {
+							t.Errorf("%s: %s: got %s, want %s", when, c.name, got, c.want)
+						}
+					}
+				}
+				check("before the expiry")
+				if open := must(f.list(orgd.OpenStates)); len(open) != 0 {
+					t.Errorf("the refused answers reopened invitations: %+v", open)
+				}
+				if members := must(f.svc.ListMembers(f.ctx, f.owner, f.org.ID)); len(members) != 4 {
+					t.Errorf("the refused answers changed the members: %d, want 4", len(members))
+				}
+
+				// Once the link would have expired, it tells no one anything.
+				f.clock.Advance(72 * time.Hour)
+				for i := range cases {
+					cases[i].want = orgd.CodeInviteNotFound
+				}
+				check("after the expiry")
+			})
+		})
+	}
+}
+
+// beforeAccept is a store whose transactions run hook, once, just before
+// the first accept closes its invitation: whatever hook commits happens
+// between that accept's read of the invitation and its write.
+type beforeAccept struct {
+	orgd.Store
+	hook func()
+}
+
+func (s *beforeAccept) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
+	return s.Store.WriteTx(ctx, func(tx orgd.Tx) error { return fn(&beforeAcceptTx{tx, s}) })
+}
+
+type beforeAcceptTx struct {
+	orgd.Tx
+	s *beforeAccept
+}
+
+func (tx *beforeAcceptTx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, userID string, reason orgd.RevokeReason) (bool, error) {
+	if hook := tx.s.hook; hook != nil && status == orgd.InvitationAccepted {
+		tx.s.hook = nil
+		hook()
+	}
+	return tx.Tx.CloseInvitation(ctx, id, status, at, userID, reason)
+}
+
+// TestAcceptLosingToTheAddOfItsInvitee: an invitee who accepts while being
+// added to the organization another way, and loses the race to close the
+// invitation to that add's revoke, hears that they belong already, the
+// answer of a moment later (see TestAcceptRevokedToAMember), by token and
+// by id. Only PostgreSQL runs writers side by side; on SQLite the add
+// would wait for the accept.
+func TestAcceptLosingToTheAddOfItsInvitee(t *testing.T) {
+	f := newFixture(t, testdb.URL(t, store.Postgres))
+	racing := &beforeAccept{Store: f.store}
+	svc := orgd.NewService(racing, must(orgd.NewBox(make([]byte, orgd.KeySize))), orgd.Options{Limits: orgd.DefaultLimits(), Now: f.clock.Now})
+	for _, byID := range []bool{false, true} {
+		invitee := f.user(fmt.Sprintf("by-id-%v@x.test", byID))
+		inv := must(f.invite(f.owner, invitee.User.Email))[0]
+		added := false
+		racing.hook = func() {
+			must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, invitee.User.ID, orgd.RoleReader))
+			added = true
+		}
+		var err error
+		if byID {
+			_, _, err = svc.RespondToInvitation(f.ctx, invitee, inv.ID, true)
+		} else {
+			_, err = svc.AcceptInvitationByToken(f.ctx, invitee, inv.Token)
+		}
+		if !added {
+			t.Fatalf("by id %v: the add did not run between the read and the close", byID)
+		}
+		if got := orgd.ErrorCode(err); got != orgd.CodeAlreadyMember {
+			t.Errorf("by id %v: the accept that lost to the add answered %v, want %s", byID, err, orgd.CodeAlreadyMember)
+		}
+	}
+}
+
 // TestNoOpenInvitationToAMember: an organization never lists an open
 // invitation to the verified address of one of its members. A user who
 // becomes a member otherwise than by accepting it (orgd admin member add,

@@ -75,6 +75,8 @@ type invitation struct {
 	emailStatus     orgd.EmailStatus
 	token           string   // the working token; "" until the model has seen it
 	stale           []string // tokens replaced by a refresh or resend
+	// toMember: revoked because its address became a member's (addMember).
+	toMember bool
 }
 
 func (inv *invitation) state(now time.Time) string {
@@ -394,12 +396,26 @@ func (m *model) join(p *person, inv *invitation) {
 	m.members[p.id], m.joined[p.id] = inv.roles, m.now
 }
 
+// revokedToMember answers p's accepting revoked invitation inv: p, the
+// invitee, hears that they belong already while they are a member, when
+// adding them revoked it, until it would have expired; to anyone else it
+// does not exist.
+func (m *model) revokedToMember(p *person, inv *invitation) outcome {
+	if _, ok := m.member(p.id); ok && inv.toMember && p.norm == inv.norm && m.now.Before(inv.expires) {
+		return conflict(orgd.CodeAlreadyMember)
+	}
+	return notFound(orgd.CodeInviteNotFound)
+}
+
 // acceptByToken: the holder of a token whose address is the invited one
 // becomes a member.
 func (m *model) acceptByToken(p *person, token string) outcome {
 	inv := m.byToken(token)
-	if inv == nil || inv.status == revoked {
+	if inv == nil {
 		return notFound(orgd.CodeInviteNotFound)
+	}
+	if inv.status == revoked {
+		return m.revokedToMember(p, inv)
 	}
 	if p.norm != inv.norm {
 		return forbidden(orgd.CodeInviteMismatch)
@@ -418,8 +434,11 @@ func (m *model) acceptByToken(p *person, token string) outcome {
 // the invitation does not exist.
 func (m *model) respond(p *person, id string, accept bool) outcome {
 	inv := m.byID(id)
-	if inv == nil || inv.status == revoked || inv.norm != p.norm {
+	if inv == nil || inv.norm != p.norm || (inv.status == revoked && !accept) {
 		return notFound(orgd.CodeInviteNotFound)
+	}
+	if inv.status == revoked {
+		return m.revokedToMember(p, inv)
 	}
 	if _, ok := m.member(p.id); ok && accept {
 		return conflict(orgd.CodeAlreadyMember)
@@ -460,6 +479,7 @@ func (m *model) addMember(p *person, role orgd.Role) outcome {
 	}
 	if inv != nil {
 		m.close(inv, revoked)
+		inv.toMember = true
 	}
 	m.members[p.id], m.joined[p.id] = newRoles(role), m.now
 	return success

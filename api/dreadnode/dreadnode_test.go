@@ -380,6 +380,24 @@ func TestInviteeJourney(t *testing.T) {
 			t.Errorf("beta's declined list %+v", declinedList)
 		}
 
+		// An invitation revoked because its address became a member's tells
+		// that member that they belong already; to anyone else, and when an
+		// administrator revoked it, it does not exist.
+		fay, gus := w.srv.User("fay@x.test", false), w.srv.User("gus@x.test", false)
+		var fayInv, gusInv dreadnode.Invitation
+		w.srv.Slug("POST", "/api/v1/org/acme/invitations", w.admin.Key, map[string]any{"email": "fay@x.test"}).Want(t, 200).JSON(t, &fayInv)
+		w.srv.Slug("POST", "/api/v1/org/acme/invitations", w.admin.Key, map[string]any{"email": "gus@x.test"}).Want(t, 200).JSON(t, &gusInv)
+		w.srv.Slug("DELETE", "/api/v1/org/acme/invitations/"+gusInv.ID, w.admin.Key, nil).Want(t, 200)
+		for _, u := range []*orgd.User{fay.User, gus.User} {
+			if _, err := w.srv.Svc.AddMember(t.Context(), orgd.SystemPrincipal, w.org.ID, u.ID, orgd.RoleReader); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantError(t, respond(fayInv.ID, fay, true), 409, orgd.CodeAlreadyMember)
+		wantError(t, respond(fayInv.ID, w.reader, true), 404, orgd.CodeInviteNotFound)
+		wantError(t, respond(fayInv.ID, w.outsider, true), 404, orgd.CodeInviteNotFound)
+		wantError(t, respond(gusInv.ID, gus, true), 404, orgd.CodeInviteNotFound)
+
 		// An expired invitation is refused with what to do next.
 		eve := w.srv.User("eve@x.test", false)
 		w.srv.Slug("POST", "/api/v1/org/acme/invitations", w.admin.Key, map[string]any{"email": "eve@x.test", "expires_in": "1h"}).Want(t, 200)

@@ -402,7 +402,8 @@ func TestConformanceErrors(t *testing.T) {
 
 		// State the cases need: an open invitation to an address no user
 		// has, a revoked one, one that a member declined before it was
-		// added, and one open when its invitee was added (which revoked it).
+		// added, one open when its invitee was added (which revoked it),
+		// and one an administrator revoked before its invitee was added.
 		open := invite(t, srv, org, orgd.RoleAssignments{}, "open@example.com")[0]
 		revoked := invite(t, srv, org, orgd.RoleAssignments{}, "revoked@example.com")[0]
 		if err := srv.Svc.RevokeInvitationsByToken(context.Background(), orgd.SystemPrincipal, org.ID, []string{revoked}); err != nil {
@@ -415,7 +416,12 @@ func TestConformanceErrors(t *testing.T) {
 		}
 		added := srv.User("added@example.com", false)
 		addedToken := invite(t, srv, org, orgd.RoleAssignments{}, added.User.Email)[0]
-		for _, u := range []*orgd.User{late.User, added.User} {
+		rejoined := srv.User("rejoined@example.com", false)
+		rejoinedToken := invite(t, srv, org, orgd.RoleAssignments{}, rejoined.User.Email)[0]
+		if err := srv.Svc.RevokeInvitationsByToken(context.Background(), orgd.SystemPrincipal, org.ID, []string{rejoinedToken}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []*orgd.User{late.User, added.User, rejoined.User} {
 			if _, err := srv.Svc.AddMember(context.Background(), orgd.SystemPrincipal, org.ID, u.ID, orgd.RoleReader); err != nil {
 				t.Fatal(err)
 			}
@@ -503,6 +509,12 @@ func TestConformanceErrors(t *testing.T) {
 			{"accept as a member", func() error { return accept(sdk(t, srv, late.Key), lateToken) },
 				sdkError[*organizations.AcceptOrganizationInvitationBadRequest](orgd.CodeAlreadyMember)},
 			{"accept an invitation revoked when its invitee was added", func() error { return accept(sdk(t, srv, added.Key), addedToken) },
+				sdkError[*organizations.AcceptOrganizationInvitationBadRequest](orgd.CodeAlreadyMember)},
+			{"accept an invitation revoked when its invitee was added, as someone else", func() error { return accept(sdk(t, srv, loner.Key), addedToken) },
+				sdkError[*organizations.AcceptOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
+			{"accept an invitation revoked when its invitee was added, as another member", func() error { return accept(reader, addedToken) },
+				sdkError[*organizations.AcceptOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
+			{"accept an invitation revoked by an administrator, as its invitee now a member", func() error { return accept(sdk(t, srv, rejoined.Key), rejoinedToken) },
 				sdkError[*organizations.AcceptOrganizationInvitationNotFound](orgd.CodeInviteNotFound)},
 			{"accept without credentials", func() error { return accept(anon, open) },
 				sdkError[*organizations.AcceptOrganizationInvitationForbidden](orgd.CodeInvalidAuth)},
