@@ -800,8 +800,10 @@ func TestDatabaseHoldsNoUsableSecret(t *testing.T) {
 }
 
 // TestAPIKeyNeedsAName: a name that is empty or only spaces is refused
-// before anything is written, for the key's user as for an administrator;
-// a name is kept trimmed.
+// before anything is written (ErrKeyNameRequired), for the key's user as
+// for an administrator, and so is one too long or with a control character
+// (ErrKeyNameInvalid, which each surface can tell in its own words); a
+// name is kept trimmed.
 func TestAPIKeyNeedsAName(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
@@ -810,6 +812,12 @@ func TestAPIKeyNeedsAName(t *testing.T) {
 				_, err := f.svc.CreateAPIKey(f.ctx, p, f.owner.User.ID, name, "")
 				if e := wantCode(t, err, orgd.CodeInvalidData); e.Field != "name" || !errors.Is(err, orgd.ErrKeyNameRequired) {
 					t.Errorf("name %q: %v, want ErrKeyNameRequired", name, err)
+				}
+			}
+			for _, name := range []string{strings.Repeat("n", 201), "ci\nkey", "ci\x7f"} {
+				_, err := f.svc.CreateAPIKey(f.ctx, p, f.owner.User.ID, name, "")
+				if e := wantCode(t, err, orgd.CodeInvalidData); e.Field != "name" || !errors.Is(err, orgd.ErrKeyNameInvalid) {
+					t.Errorf("name %q: %v, want ErrKeyNameInvalid", name, err)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package orgd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -135,11 +136,20 @@ type NewAPIKey struct {
 var ErrKeyNameRequired = &Error{Kind: KindInvalid, Code: CodeInvalidData, Field: "name",
 	Message: "The key name is required: give the key a name that is not empty or only spaces."}
 
+// KeyNameRule says what a key's name may be, for the messages of a surface
+// that calls the name otherwise (the Elastic API's description).
+var KeyNameRule = fmt.Sprintf("at most %d characters, without line breaks or control characters", maxUserName)
+
+// ErrKeyNameInvalid is CreateAPIKey's answer to a name that breaks
+// KeyNameRule.
+var ErrKeyNameInvalid = &Error{Kind: KindInvalid, Code: CodeInvalidData, Field: "name",
+	Message: "The key name must be " + KeyNameRule + "."}
+
 // CreateAPIKey creates an API key for a user. Users may create their own
 // keys; platform administrators any user's. name is trimmed and required.
 // expiresIn is the key's lifetime as ParseLifetime reads it, counted from
 // the service's clock; "" for a key that does not expire.
-// Errors: root.invalid_data (ErrKeyNameRequired; a name too long; a
+// Errors: root.invalid_data (ErrKeyNameRequired; ErrKeyNameInvalid; a
 // lifetime that is not a duration or not positive, field expires_in),
 // user.not_found.
 func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name, expiresIn string) (*NewAPIKey, error) {
@@ -148,7 +158,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, userRef, name,
 		return nil, ErrKeyNameRequired
 	}
 	if utf8.RuneCountInString(name) > maxUserName || !PlainText(name) {
-		return nil, FieldError(CodeInvalidData, "name", "The key name must be at most %d characters, without line breaks or control characters.", maxUserName)
+		return nil, ErrKeyNameInvalid
 	}
 	var lifetime time.Duration
 	if expiresIn != "" {

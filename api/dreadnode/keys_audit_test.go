@@ -44,6 +44,14 @@ func TestAPIKeyLifecycle(t *testing.T) {
 				t.Errorf("name %q: %+v, want it to say a name is required", name, e)
 			}
 		}
+		// A name too long or with a line break is refused in this surface's
+		// words (the Elastic surface says description).
+		for _, name := range []string{strings.Repeat("x", 201), "ci\nkey"} {
+			e := wantError(t, w.srv.Slug("POST", "/api/v1/user/api-keys", w.reader.Key, map[string]any{"name": name}), 422, orgd.CodeInvalidData, "body", "name")
+			if want := "The key name must be at most 200 characters, without line breaks or control characters."; e.Detail != want || e.Errors[0].Msg != want {
+				t.Errorf("name %q: %+v, want the message %q", name, e, want)
+			}
+		}
 
 		// Revoking stops the key at once.
 		var revoked dreadnode.APIKey
@@ -96,8 +104,10 @@ func TestElasticAPIKeys(t *testing.T) {
 		}
 		w.srv.Elastic("GET", "/api/v1/users/auth/keys/"+k.ID, w.admin.Key, nil).Want(t, 200)
 		// Elastic's CreateApiKeyRequest requires a description; one the
-		// domain finds empty (only spaces) is answered as a missing one.
+		// domain finds empty (only spaces) is answered as a missing one, and
+		// one it refuses as a key's name is told in Elastic's words.
 		const required = "A description is required."
+		const invalid = "The description must be at most 200 characters, without line breaks or control characters."
 		for _, tc := range []struct {
 			body       any
 			field, msg string // msg "" for any
@@ -106,7 +116,9 @@ func TestElasticAPIKeys(t *testing.T) {
 			{map[string]any{"description": nil}, "description", required},
 			{map[string]any{"description": ""}, "description", required},
 			{map[string]any{"description": " \t\u00a0"}, "description", required},
-			{map[string]any{"description": strings.Repeat("x", 201)}, "description", ""},
+			{map[string]any{"description": strings.Repeat("x", 201)}, "description", invalid},
+			{map[string]any{"description": "ci\nkey"}, "description", invalid},
+			{map[string]any{"description": "ci\u0007"}, "description", invalid},
 			{map[string]any{"description": "x", "expiration": "soon"}, "expiration", ""},
 			{map[string]any{"description": "x", "role_assignments": map[string]any{"organization": []map[string]any{{"role_id": "reader"}}}}, "role_assignments", ""},
 		} {
@@ -115,7 +127,7 @@ func TestElasticAPIKeys(t *testing.T) {
 			r.JSON(t, &e)
 			if len(e.Errors) != 1 || e.Errors[0].Code != orgd.CodeKeyInvalid || r.Header.Get("x-cloud-error-codes") != orgd.CodeKeyInvalid ||
 				!slices.Equal(e.Errors[0].Fields, []string{tc.field}) || (tc.msg != "" && e.Errors[0].Message != tc.msg) {
-				t.Errorf("%v: %s, want %s on %s", tc.body, r.Body, orgd.CodeKeyInvalid, tc.field)
+				t.Errorf("%v: %s, want %s on %s with the message %q", tc.body, r.Body, orgd.CodeKeyInvalid, tc.field, tc.msg)
 			}
 		}
 		r := w.srv.Elastic("GET", "/api/v1/users/auth/keys/"+k.ID, w.owner.Key, nil).Want(t, 404)

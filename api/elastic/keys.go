@@ -61,6 +61,10 @@ func invalidKeyInput(field, msg string) error {
 // one the domain finds empty: Elastic's CreateApiKeyRequest requires it.
 var errDescriptionRequired = invalidKeyInput("description", "A description is required.")
 
+// errDescriptionInvalid answers a description the domain refuses as a
+// key's name (orgd.ErrKeyNameInvalid), in this surface's words.
+var errDescriptionInvalid = invalidKeyInput("description", "The description must be "+orgd.KeyNameRule+".")
+
 // keyFields are the wire names of the domain's fields of a key.
 var keyFields = map[string]string{"name": "description", "expires_in": "expiration"}
 
@@ -106,8 +110,11 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	k, err := a.svc.CreateAPIKey(r.Context(), p, p.User.ID, *req.Description, expiresIn)
 	if err != nil {
-		if errors.Is(err, orgd.ErrKeyNameRequired) {
+		switch {
+		case errors.Is(err, orgd.ErrKeyNameRequired):
 			return errDescriptionRequired
+		case errors.Is(err, orgd.ErrKeyNameInvalid):
+			return errDescriptionInvalid
 		}
 		if e := orgd.AsError(err); e.Kind == orgd.KindInvalid {
 			return invalidKeyInput(cmp.Or(keyFields[e.Field], e.Field), e.Message)
