@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -186,6 +187,65 @@ func TestRevokeReasonMigration(t *testing.T) {
 			want := map[string]orgd.RevokeReason{"member": orgd.RevokedToMember, "by-hand": "", "open": ""}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("revoke reasons after the migration (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestAPIKeyNamesMigration: migration 00009 names every key whose name is
+// empty or only what the domain trims as spaces after its visible prefix,
+// and leaves every other name as it was.
+func TestAPIKeyNamesMigration(t *testing.T) {
+	for _, e := range testdb.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			s := storeAt(t, e, 8)
+			var spaces []rune // every character strings.TrimSpace trims
+			for r := rune(0); r <= unicode.MaxRune; r++ {
+				if unicode.IsSpace(r) {
+					spaces = append(spaces, r)
+				}
+			}
+			names := map[string]string{ // by key id, as stored at version 8
+				"empty":      "",
+				"all spaces": string(spaces),
+				"spaces":     " \t\u00a0\u2009\u3000",
+				"named":      "ci",
+				"padded":     " ci ",
+				"similar":    "\u200bzero width is not a space",
+			}
+			write(t, s, func(ctx context.Context, tx orgd.Tx) error {
+				if err := tx.InsertUser(ctx, &orgd.User{ID: "u1", Email: "ann@x.test", EmailNorm: "ann@x.test", EmailVerified: true, CreatedAt: t0}); err != nil {
+					return err
+				}
+				for id, name := range names {
+					if err := tx.InsertAPIKey(ctx, &orgd.APIKey{ID: id, UserID: "u1", Name: name, Prefix: "orgd_" + id[:4] + "1234", Hash: "hash-" + id, CreatedAt: t0}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			write(t, s, func(ctx context.Context, tx orgd.Tx) error {
+				keys, err := tx.ListAPIKeys(ctx, "u1")
+				for _, k := range keys {
+					got[k.ID] = k.Name
+				}
+				return err
+			})
+			want := map[string]string{
+				"empty":      "unnamed key orgd_empt1234",
+				"all spaces": "unnamed key orgd_all 1234",
+				"spaces":     "unnamed key orgd_spac1234",
+				"named":      "ci",
+				"padded":     " ci ",
+				"similar":    "\u200bzero width is not a space",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("key names after the migration (-want +got):\n%s", diff)
 			}
 		})
 	}
