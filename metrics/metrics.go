@@ -27,6 +27,7 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	changes    *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
+	retries    *prometheus.CounterVec
 }
 
 // New returns the metrics of a server, with the Go runtime and process
@@ -48,12 +49,18 @@ func New() *Metrics {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orgd_deliveries_total", Help: "Delivery attempts of the outbox, by kind (email, webhook) and outcome (sent, logged, retrying, failed).",
 		}, []string{"kind", "outcome"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orgd_db_retries_total", Help: "Transactions the database aborted for a transient reason and orgd ran again, by cause (deadlock, serialization_failure, busy).",
+		}, []string{"cause"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.changes, m.deliveries,
+	m.Registry.MustRegister(m.requests, m.latency, m.changes, m.deliveries, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, a := range []string{orgd.AuditInvitationCreated, orgd.AuditInvitationRefreshed, orgd.AuditInvitationAccepted,
 		orgd.AuditInvitationDeclined, orgd.AuditInvitationRevoked, orgd.AuditInvitationExpired, orgd.AuditMemberAdded, orgd.AuditMemberRemoved, orgd.AuditMemberRolesChanged} {
 		m.changes.WithLabelValues(a) // present at zero from the start
+	}
+	for _, c := range []string{"deadlock", "serialization_failure", "busy"} {
+		m.retries.WithLabelValues(c)
 	}
 	return m
 }
@@ -98,6 +105,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (m *Metrics) Delivered(kind, outcome string) {
 	m.deliveries.WithLabelValues(kind, outcome).Inc()
 }
+
+// DBRetried counts a transaction the store runs again (store.Options.Retried).
+func (m *Metrics) DBRetried(cause string) { m.retries.WithLabelValues(cause).Inc() }
 
 // DBPool reports the statistics of a database pool under a name.
 func (m *Metrics) DBPool(db *sql.DB, name string) {

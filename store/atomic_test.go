@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,4 +111,61 @@ func TestAtomicJoinsStoreCalls(t *testing.T) {
 			t.Error("Atomic within Atomic was allowed")
 		}
 	})
+}
+
+// TestDeadlocksRunAgain: of two transactions that deadlock, PostgreSQL
+// aborts one; the store runs it again, tells Options.Retried why, and both
+// writes land once each.
+func TestDeadlocksRunAgain(t *testing.T) {
+	url := testdb.URL(t, store.Postgres)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var causes []string
+	st, err := store.Open(ctx, url, store.Options{Retried: func(cause string) {
+		mu.Lock()
+		defer mu.Unlock()
+		causes = append(causes, cause)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DB().ExecContext(ctx, `CREATE TABLE pair (id int PRIMARY KEY, v int NOT NULL); INSERT INTO pair VALUES (1, 0), (2, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	// Each locks its first row, waits until the other has locked its own,
+	// then takes the other's: a deadlock on the first attempt. The waits
+	// are on closed channels when a transaction runs again.
+	locked := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	once := []sync.Once{{}, {}}
+	write := func(first, second int) error {
+		return st.WriteTx(ctx, func(tx orgd.Tx) error {
+			if err := store.Exec(ctx, tx, `UPDATE pair SET v = v + 1 WHERE id = $1`, first); err != nil {
+				return err
+			}
+			once[first-1].Do(func() { close(locked[first-1]) })
+			<-locked[second-1]
+			return store.Exec(ctx, tx, `UPDATE pair SET v = v + 1 WHERE id = $1`, second)
+		})
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = write(1, 2) })
+	wg.Go(func() { errs[1] = write(2, 1) })
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("transaction %d: %v", i+1, err)
+		}
+	}
+	if !slices.Equal(causes, []string{"deadlock"}) {
+		t.Errorf("retried for %v, want [deadlock]", causes)
+	}
+	var sum int
+	if err := st.DB().QueryRowContext(ctx, `SELECT sum(v) FROM pair`).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum != 4 {
+		t.Errorf("the rows were written %d times, want 4 (each transaction once)", sum)
+	}
 }

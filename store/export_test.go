@@ -47,3 +47,10 @@ func OpenSQLiteCheckpointing(ctx context.Context, path string, every time.Durati
 func (s *Store) InviteesOn(ctx context.Context, conn *sql.Conn, orgID string, norms []string) (orgd.Invitees, error) {
 	return (&tx{q: conn, d: s.dialect}).Invitees(ctx, orgID, norms)
 }
+
+// Exec runs a statement in the transaction of a store call, for tests of
+// the store's own behaviour (its retries) on tables of the test's making.
+func Exec(ctx context.Context, t orgd.Tx, query string, args ...any) error {
+	_, err := t.(*tx).exec(ctx, query, args...)
+	return err
+}

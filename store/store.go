@@ -46,6 +46,7 @@ type Store struct {
 	target  string // the database, without credentials, for messages
 	url     string // the database as opened, credentials included
 	enqueue Enqueuer
+	retried func(cause string) // Options.Retried
 	// checkpoints copies SQLite's write-ahead log into the database file in
 	// the background (checkpoint.go); nil for PostgreSQL.
 	checkpoints *checkpointer
@@ -81,6 +82,11 @@ type Options struct {
 	// Log receives what the store does on its own, such as a failed SQLite
 	// checkpoint; nil means slog.Default().
 	Log *slog.Logger
+	// Retried, when not nil, is told of each transaction that the database
+	// aborted for a transient reason and that the store runs again, with
+	// the reason: "deadlock", "serialization_failure" (PostgreSQL) or
+	// "busy" (SQLite).
+	Retried func(cause string)
 	// checkpointEvery overrides checkpointEvery, for tests.
 	checkpointEvery time.Duration
 }
@@ -185,7 +191,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{engine: Postgres, write: db, read: db, dialect: postgresDialect, target: Redact(dsn), url: dsn}
+	s := &Store{engine: Postgres, write: db, read: db, dialect: postgresDialect, target: Redact(dsn), url: dsn, retried: opts.Retried}
 	if err := s.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -225,7 +231,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	}
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{engine: SQLite, write: write, read: read, dialect: sqliteDialect, target: path, url: path}
+	s := &Store{engine: SQLite, write: write, read: read, dialect: sqliteDialect, target: path, url: path, retried: opts.Retried}
 	if err := s.ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -367,8 +373,15 @@ func (s *Store) retry(ctx context.Context, once func() error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = once()
-		if err == nil || !s.dialect.transient(err) || ctx.Err() != nil {
+		cause := ""
+		if err != nil {
+			cause = s.dialect.transient(err)
+		}
+		if cause == "" || ctx.Err() != nil || attempt == maxAttempts {
 			return err
+		}
+		if s.retried != nil {
+			s.retried(cause)
 		}
 		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
 	}
@@ -462,7 +475,7 @@ func (a *ambient) savepoint(ctx context.Context, fn func(orgd.Tx) error) error {
 		}
 		return nil
 	}
-	if a.tx.d.transient(err) {
+	if a.tx.d.transient(err) != "" {
 		return a.fail(err)
 	}
 	if _, rbErr := a.tx.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
@@ -504,7 +517,9 @@ type dialect struct {
 	// query, so that both take one round trip.
 	writingWith bool
 	unique      func(error) bool
-	transient   func(error) bool
+	// transient names why the database aborted a transaction that may
+	// succeed if run again, or is "" for any other error.
+	transient func(error) string
 	// unstorable: the database refused text it cannot hold (nil where
 	// every string is stored as given).
 	unstorable func(error) bool
@@ -519,9 +534,18 @@ var postgresDialect = dialect{
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
 	},
-	transient: func(err error) bool {
+	transient: func(err error) string {
 		var pe *pgconn.PgError
-		return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+		if !errors.As(err, &pe) {
+			return ""
+		}
+		switch pe.Code {
+		case "40P01":
+			return "deadlock"
+		case "40001":
+			return "serialization_failure"
+		}
+		return ""
 	},
 	unstorable: func(err error) bool {
 		// character_not_in_repertoire (a NUL, invalid UTF-8),
@@ -537,8 +561,11 @@ var sqliteDialect = dialect{
 		var se *sqlite.Error
 		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},
-	transient: func(err error) bool {
+	transient: func(err error) string {
 		var se *sqlite.Error
-		return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
+		if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED) {
+			return "busy"
+		}
+		return ""
 	},
 }

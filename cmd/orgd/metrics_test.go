@@ -75,6 +75,7 @@ func TestHealthAndMetrics(t *testing.T) {
 			`go_sql_open_connections{db_name="write"}`,
 			`orgd_outbox_jobs{state="available"}`,
 			`orgd_outbox_oldest_waiting_seconds`,
+			`orgd_db_retries_total{cause="deadlock"} 0`,
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("metrics lack %q", want)

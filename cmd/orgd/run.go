@@ -156,9 +156,14 @@ func (e *env) logger(cfg *config.Config) *slog.Logger {
 // openService opens the database, brings its schema up to date where that is
 // allowed (always for SQLite; for PostgreSQL only with migrate), loads the
 // server key and returns the service, which verifies JWTs with tokens (nil:
-// refuses them); m, when not nil, counts the changes the service commits.
+// refuses them); m, when not nil, counts the changes the service commits
+// and the transactions the store runs again.
 func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, tokens orgd.TokenVerifier, m *metrics.Metrics) (*orgd.Service, *store.Store, error) {
-	st, err := store.Open(e.ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns, Log: log})
+	opts := store.Options{MaxConns: cfg.DBMaxConns, Log: log}
+	if m != nil {
+		opts.Retried = m.DBRetried
+	}
+	st, err := store.Open(e.ctx, cfg.DatabaseURL, opts)
 	if err != nil {
 		return nil, nil, err
 	}
