@@ -85,8 +85,11 @@ func (s *Service) audit(ctx context.Context, tx Tx, p *Principal, orgID, action,
 // record writes the audit events of changes made by p to one organization
 // in their transaction, and the webhook deliveries of those events (see
 // WebhookEventTypes): the one place where changes are announced. A batch
-// costs the statements of one change.
+// costs the statements of one change; none costs nothing.
 func (s *Service) record(ctx context.Context, tx Tx, p *Principal, orgID string, changes ...change) error {
+	if len(changes) == 0 {
+		return nil
+	}
 	// What the events share: when, where from, and who.
 	o := originFrom(ctx)
 	base := AuditEvent{At: s.clock(), OrgID: orgID, Surface: o.Surface, RequestID: o.RequestID}

@@ -210,7 +210,11 @@ func (s *Service) followEmail(ctx context.Context, tx Tx, u *User, email Email, 
 		return err
 	}
 	for _, org := range orgs {
-		if err := s.revokeInvitationToMember(ctx, tx, &Principal{User: u}, u, org.ID); err != nil {
+		revoked, err := s.revokeInvitationToMember(ctx, tx, u, org.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, &Principal{User: u}, org.ID, revoked...); err != nil {
 			return err
 		}
 	}

@@ -774,6 +774,14 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		}
 		return nil, invitationClosedError(cur)
 	}
+	var revoked []change
+	if inv.EmailNorm != p.User.EmailNorm {
+		// Another address's invitation (ORGD_ACCEPT_ANY_EMAIL): the
+		// caller's own may be open too.
+		if revoked, err = s.revokeInvitationToMember(ctx, tx, p.User, inv.OrgID); err != nil {
+			return nil, err
+		}
+	}
 	m := &Membership{OrgID: inv.OrgID, UserID: p.User.ID, Roles: inv.Roles, Role: inv.Roles.TopRole(inv.OrgID), MemberSince: now,
 		Email: p.User.Email, Name: p.User.Name}
 	if err := tx.InsertMembership(ctx, m); errors.Is(err, ErrConflict) {
@@ -782,20 +790,14 @@ func (s *Service) accept(ctx context.Context, tx Tx, p *Principal, inv *Invitati
 		return nil, err
 	}
 	inv.Status, inv.RespondedAt, inv.AcceptedUserID = InvitationAccepted, now, p.User.ID
-	if err := s.record(ctx, tx, p, inv.OrgID,
-		change{action: AuditInvitationAccepted, targetType: "invitation", targetID: inv.ID, subject: inv,
+	changes := append([]change{
+		{action: AuditInvitationAccepted, targetType: "invitation", targetID: inv.ID, subject: inv,
 			details: map[string]any{"email": inv.Email, "user_id": p.User.ID}},
-		change{action: AuditMemberAdded, targetType: "member", targetID: p.User.ID, subject: memberChange{Membership: m, invitationID: inv.ID},
+		{action: AuditMemberAdded, targetType: "member", targetID: p.User.ID, subject: memberChange{Membership: m, invitationID: inv.ID},
 			details: map[string]any{"email": p.User.Email, "role": m.Role, "invitation_id": inv.ID}},
-	); err != nil {
+	}, revoked...)
+	if err := s.record(ctx, tx, p, inv.OrgID, changes...); err != nil {
 		return nil, err
-	}
-	if inv.EmailNorm != p.User.EmailNorm {
-		// Another address's invitation (ORGD_ACCEPT_ANY_EMAIL): the
-		// caller's own may be open too.
-		if err := s.revokeInvitationToMember(ctx, tx, p, p.User, inv.OrgID); err != nil {
-			return nil, err
-		}
 	}
 	return m, nil
 }
@@ -813,43 +815,55 @@ const reasonMemberAddress = "the address is a member's"
 // listed invitation as a member to come (the ec Terraform provider showed
 // the member as pending, then deleted the invitation and failed to change
 // the member's role). An unverified address proves nothing: its invitation
-// stays for whoever controls the address. The revoke is recorded and
-// announced as any other (invitation.revoked), by p, with the reason in
-// its details, and the invitation keeps the reason (RevokedToMember), so
-// that its link can tell its holder that the address is a member's (see
-// ViewInvitation). Every path that makes u a member of orgID otherwise than
-// by accepting the invitation to u's own address calls it, and so does a
-// change of u's address (followEmail).
-func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, p *Principal, u *User, orgID string) error {
+// stays for whoever controls the address. The invitation keeps the reason
+// (RevokedToMember), so that its link can tell its holder that the address
+// is a member's (see ViewInvitation). Every path that makes u a member of
+// orgID otherwise than by accepting the invitation to u's own address
+// calls it, and so does a change of u's address (followEmail).
+//
+// It returns the revoke's change (none when there is no such invitation or
+// another request closed it first), which the caller records with its own,
+// by whoever made the change and with the reason in its details. A caller
+// that writes u's membership calls it before that write, as an accept
+// closes its invitation before writing the membership: every writer then
+// takes an invitation's row before a membership's key, so an add racing
+// the accept of the address's invitation waits for it and hears that the
+// user belongs already, where the other order deadlocked (which PostgreSQL
+// breaks only after deadlock_timeout, a second, for the store to run the
+// loser again).
+func (s *Service) revokeInvitationToMember(ctx context.Context, tx Tx, u *User, orgID string) ([]change, error) {
 	if !u.EmailVerified {
-		return nil
+		return nil, nil
 	}
 	known, err := tx.Invitees(ctx, orgID, []string{u.EmailNorm})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	inv := known.Open[u.EmailNorm]
 	if inv == nil {
-		return nil
+		return nil, nil
 	}
-	// Not closed: a concurrent answer or revoke closed it first.
-	_, err = s.closeRevoked(ctx, tx, p, inv, RevokedToMember,
+	c, err := s.revoking(ctx, tx, inv, RevokedToMember,
 		map[string]any{"email": inv.Email, "user_id": u.ID, "reason": reasonMemberAddress})
-	return err
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return []change{*c}, nil
 }
 
-// closeRevoked is the one way an invitation is revoked: it closes inv,
-// open when read, as revoked for reason ("" for a revoke by hand), and
-// records and announces it as p's, with details. It reports false, having
-// written nothing, when another request closed the invitation first.
-func (s *Service) closeRevoked(ctx context.Context, tx Tx, p *Principal, inv *Invitation, reason RevokeReason, details map[string]any) (bool, error) {
+// revoking is the one way an invitation is revoked: it closes inv, open
+// when read, as revoked for reason ("" for a revoke by hand), and returns
+// the change, with details, that the caller records (and so announces) in
+// the same transaction. It returns nil, having written nothing, when
+// another request closed the invitation first.
+func (s *Service) revoking(ctx context.Context, tx Tx, inv *Invitation, reason RevokeReason, details map[string]any) (*change, error) {
 	now := s.clock()
 	won, err := tx.CloseInvitation(ctx, inv.ID, InvitationRevoked, now, "", reason)
 	if err != nil || !won {
-		return false, err
+		return nil, err
 	}
 	inv.Status, inv.RespondedAt, inv.RevokeReason = InvitationRevoked, now, reason
-	return true, s.audit(ctx, tx, p, inv.OrgID, AuditInvitationRevoked, "invitation", inv.ID, details, inv)
+	return &change{action: AuditInvitationRevoked, targetType: "invitation", targetID: inv.ID, details: details, subject: inv}, nil
 }
 
 // refuseRevoked is the answer to p's accepting revoked invitation inv:
@@ -998,11 +1012,14 @@ func (s *Service) revoke(ctx context.Context, tx Tx, p *Principal, m *Membership
 	if !mayHandle(callerRole(p, m), inv) {
 		return errRolesForbidden("Only owners may revoke invitations for owners.")
 	}
-	won, err := s.closeRevoked(ctx, tx, p, inv, "", map[string]any{"email": inv.Email})
-	if err == nil && !won {
+	c, err := s.revoking(ctx, tx, inv, "", map[string]any{"email": inv.Email})
+	if err != nil {
+		return err
+	}
+	if c == nil {
 		return errClosedMeanwhile
 	}
-	return err
+	return s.record(ctx, tx, p, inv.OrgID, *c)
 }
 
 // ListMyInvitations lists the caller's pending invitations in every

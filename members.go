@@ -94,6 +94,11 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 				return err
 			}
 		}
+		// Before the membership is written: see revokeInvitationToMember.
+		revoked, err := s.revokeInvitationToMember(ctx, tx, u, org.ID)
+		if err != nil {
+			return err
+		}
 		now := s.clock()
 		roles := RoleAssignments{}.WithOrgRole(org.ID, role)
 		m = &Membership{OrgID: org.ID, UserID: u.ID, Roles: roles, Role: role, MemberSince: now, Email: u.Email, Name: u.Name}
@@ -102,10 +107,9 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, orgRef, userRef s
 		} else if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, p, org.ID, AuditMemberAdded, "member", u.ID, map[string]any{"email": u.Email, "role": role}, memberChange{Membership: m}); err != nil {
-			return err
-		}
-		if err := s.revokeInvitationToMember(ctx, tx, p, u, org.ID); err != nil {
+		added := change{action: AuditMemberAdded, targetType: "member", targetID: u.ID,
+			details: map[string]any{"email": u.Email, "role": role}, subject: memberChange{Membership: m}}
+		if err := s.record(ctx, tx, p, org.ID, append([]change{added}, revoked...)...); err != nil {
 			return err
 		}
 		// Seats are counted last: a member hears that it belongs already

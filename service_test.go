@@ -352,29 +352,39 @@ func TestAcceptRevokedToAMember(t *testing.T) {
 	}
 }
 
-// beforeAccept is a store whose transactions run hook, once, just before
-// the first accept closes its invitation: whatever hook commits happens
-// between that accept's read of the invitation and its write.
-type beforeAccept struct {
+// acceptHooks is a store whose transactions run before, once, just before
+// the first accept closes its invitation, and after, once, just after the
+// first accept closed one: whatever before commits happens between that
+// accept's read of the invitation and its write; after runs while the
+// accept holds the invitation's row.
+type acceptHooks struct {
 	orgd.Store
-	hook func()
+	before, after func()
 }
 
-func (s *beforeAccept) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
-	return s.Store.WriteTx(ctx, func(tx orgd.Tx) error { return fn(&beforeAcceptTx{tx, s}) })
+func (s *acceptHooks) WriteTx(ctx context.Context, fn func(orgd.Tx) error) error {
+	return s.Store.WriteTx(ctx, func(tx orgd.Tx) error { return fn(&acceptHooksTx{tx, s}) })
 }
 
-type beforeAcceptTx struct {
+type acceptHooksTx struct {
 	orgd.Tx
-	s *beforeAccept
+	s *acceptHooks
 }
 
-func (tx *beforeAcceptTx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, userID string, reason orgd.RevokeReason) (bool, error) {
-	if hook := tx.s.hook; hook != nil && status == orgd.InvitationAccepted {
-		tx.s.hook = nil
+func (tx *acceptHooksTx) CloseInvitation(ctx context.Context, id string, status orgd.InvitationStatus, at time.Time, userID string, reason orgd.RevokeReason) (bool, error) {
+	if status != orgd.InvitationAccepted {
+		return tx.Tx.CloseInvitation(ctx, id, status, at, userID, reason)
+	}
+	if hook := tx.s.before; hook != nil {
+		tx.s.before = nil
 		hook()
 	}
-	return tx.Tx.CloseInvitation(ctx, id, status, at, userID, reason)
+	won, err := tx.Tx.CloseInvitation(ctx, id, status, at, userID, reason)
+	if hook := tx.s.after; hook != nil && won {
+		tx.s.after = nil
+		hook()
+	}
+	return won, err
 }
 
 // TestAcceptLosingToTheAddOfItsInvitee: an invitee who accepts while being
@@ -385,13 +395,13 @@ func (tx *beforeAcceptTx) CloseInvitation(ctx context.Context, id string, status
 // would wait for the accept.
 func TestAcceptLosingToTheAddOfItsInvitee(t *testing.T) {
 	f := newFixture(t, testdb.URL(t, store.Postgres))
-	racing := &beforeAccept{Store: f.store}
+	racing := &acceptHooks{Store: f.store}
 	svc := orgd.NewService(racing, must(orgd.NewBox(make([]byte, orgd.KeySize))), orgd.Options{Limits: orgd.DefaultLimits(), Now: f.clock.Now})
 	for _, byID := range []bool{false, true} {
 		invitee := f.user(fmt.Sprintf("by-id-%v@x.test", byID))
 		inv := must(f.invite(f.owner, invitee.User.Email))[0]
 		added := false
-		racing.hook = func() {
+		racing.before = func() {
 			must(f.svc.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, invitee.User.ID, orgd.RoleReader))
 			added = true
 		}
@@ -407,6 +417,68 @@ func TestAcceptLosingToTheAddOfItsInvitee(t *testing.T) {
 		if got := orgd.ErrorCode(err); got != orgd.CodeAlreadyMember {
 			t.Errorf("by id %v: the accept that lost to the add answered %v, want %s", byID, err, orgd.CodeAlreadyMember)
 		}
+	}
+}
+
+// TestAddRacingAnAcceptWaits: adding a user as a member while they accept
+// the invitation to their address, the add reaching the invitation after
+// the accept closed it and before the accept wrote the membership. Every
+// writer takes an invitation's row before a membership's key (see
+// revokeInvitationToMember), so the add waits for the accept and hears
+// that the user belongs already: no transaction is run again. In the other
+// order the two deadlocked, PostgreSQL broke the deadlock after a second,
+// and the store ran the add again. Only PostgreSQL runs writers side by
+// side.
+func TestAddRacingAnAcceptWaits(t *testing.T) {
+	url := testdb.URL(t, store.Postgres)
+	f := newFixture(t, url)
+	var retries atomic.Int64
+	st, err := store.Open(f.ctx, url, store.Options{Retried: func(string) { retries.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	racing := &acceptHooks{Store: st}
+	box := must(orgd.NewBox(make([]byte, orgd.KeySize)))
+	svc := orgd.NewService(racing, box, orgd.Options{Limits: orgd.DefaultLimits(), Now: f.clock.Now})
+	adder := orgd.NewService(st, box, orgd.Options{Limits: orgd.DefaultLimits(), Now: f.clock.Now})
+
+	invitee := f.user("racer@x.test")
+	inv := must(f.invite(f.owner, invitee.User.Email))[0]
+	added := make(chan error, 1)
+	racing.after = func() {
+		go func() {
+			_, err := adder.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, invitee.User.ID, orgd.RoleReader)
+			added <- err
+		}()
+		// Until the add waits for a lock (or is done: then nothing races).
+		for {
+			var waiting int
+			if err := f.store.DB().QueryRowContext(f.ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+				t.Error(err)
+				return
+			}
+			if waiting > 0 || len(added) > 0 {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if _, err := svc.AcceptInvitationByToken(f.ctx, invitee, inv.Token); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if racing.after != nil {
+		t.Fatal("the hook did not run")
+	}
+	if err := <-added; orgd.ErrorCode(err) != orgd.CodeAlreadyMember {
+		t.Errorf("the add answered %v, want %s", err, orgd.CodeAlreadyMember)
+	}
+	if n := retries.Load(); n != 0 {
+		t.Errorf("%d transactions were run again (a deadlock), want none", n)
+	}
+	if got := must(f.list(orgd.OpenStates)); len(got) != 0 {
+		t.Errorf("open invitations left: %v", got)
 	}
 }
 
