@@ -188,6 +188,22 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
+// openJobs opens db for reading orgd's outbox while orgd runs: a pool for
+// PostgreSQL, a read-only connection to the SQLite file.
+func openJobs(db *database) (*sql.DB, error) {
+	if db.engine == store.Postgres {
+		return sql.Open("pgx", db.url)
+	}
+	return sql.Open("sqlite", "file:"+strings.TrimPrefix(db.url, "sqlite:")+"?mode=ro&_pragma=busy_timeout(5000)")
+}
+
+// outboxWaiting counts the outbox's jobs that wait to run or are running.
+func outboxWaiting(ctx context.Context, jobs *sql.DB) (int, error) {
+	var n int
+	err := jobs.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')`).Scan(&n)
+	return n, err
+}
+
 // writeJobs makes st write jobs (invitation emails, webhook deliveries) to
 // the outbox as orgd does, without running them: the orgd under test, or
 // nobody in the in-process mode, delivers them.

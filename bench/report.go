@@ -45,9 +45,14 @@ type Result struct {
 	// CPU the rest of the machine used meanwhile, in cores: work that
 	// competed with the measurement.
 	OtherCPUCores *float64 `json:"other_cpu_cores,omitempty"`
-	Limit         string   `json:"limit,omitempty"` // limitHTTP or limitInsert
-	LimitRPS      float64  `json:"limit_requests_per_second,omitempty"`
-	RatioToLimit  float64  `json:"ratio_to_limit,omitempty"`
+	// The wait before the scenario for orgd's outbox to finish the jobs
+	// earlier work left, and the jobs left when the wait gave up (0: none,
+	// the outbox was idle when the scenario started).
+	OutboxWaitSeconds float64 `json:"outbox_wait_seconds,omitempty"`
+	OutboxJobsLeft    int     `json:"outbox_jobs_left,omitempty"`
+	Limit             string  `json:"limit,omitempty"` // limitHTTP or limitInsert
+	LimitRPS          float64 `json:"limit_requests_per_second,omitempty"`
+	RatioToLimit      float64 `json:"ratio_to_limit,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
