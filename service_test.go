@@ -420,18 +420,20 @@ func TestAcceptLosingToTheAddOfItsInvitee(t *testing.T) {
 	}
 }
 
-// TestAddRacingAnAcceptWaits: adding a user as a member while they accept
-// the invitation to their address, the add reaching the invitation after
-// the accept closed it and before the accept wrote the membership. Every
-// writer takes an invitation's row before a membership's key (see
-// revokeInvitationToMember), so the add waits for the accept and hears
-// that the user belongs already: no transaction is run again. In the other
-// order the two deadlocked, PostgreSQL broke the deadlock after a second,
-// and the store ran the add again. Only PostgreSQL runs writers side by
-// side.
-func TestAddRacingAnAcceptWaits(t *testing.T) {
+// TestMembershipWritersRacingAnAcceptWait: a writer of the membership of a
+// user who is accepting the invitation to their own address, reaching that
+// invitation after the accept closed it and before the accept wrote the
+// membership: adding the user (orgd admin member add), or the user
+// accepting another address's invitation (ORGD_ACCEPT_ANY_EMAIL), which
+// revokes the invitation to their own. Every writer takes an invitation's
+// row before a membership's key (see revokeInvitationToMember), so the
+// racer waits for the accept and hears that the user belongs already: no
+// transaction is run again. In the other order the two deadlocked,
+// PostgreSQL broke the deadlock after a second, and the store ran the
+// racer again. Only PostgreSQL runs writers side by side.
+func TestMembershipWritersRacingAnAcceptWait(t *testing.T) {
 	url := testdb.URL(t, store.Postgres)
-	f := newFixture(t, url)
+	f := newFixture(t, url, func(l *orgd.Limits) { l.AcceptAnyEmail = true })
 	var retries atomic.Int64
 	st, err := store.Open(f.ctx, url, store.Options{Retried: func(string) { retries.Add(1) }})
 	if err != nil {
@@ -440,45 +442,58 @@ func TestAddRacingAnAcceptWaits(t *testing.T) {
 	defer st.Close()
 	racing := &acceptHooks{Store: st}
 	box := must(orgd.NewBox(make([]byte, orgd.KeySize)))
-	svc := orgd.NewService(racing, box, orgd.Options{Limits: orgd.DefaultLimits(), Now: f.clock.Now})
-	adder := orgd.NewService(st, box, orgd.Options{Limits: orgd.DefaultLimits(), Now: f.clock.Now})
+	limits := orgd.DefaultLimits()
+	limits.AcceptAnyEmail = true
+	svc := orgd.NewService(racing, box, orgd.Options{Limits: limits, Now: f.clock.Now})
+	other := orgd.NewService(st, box, orgd.Options{Limits: limits, Now: f.clock.Now})
 
-	invitee := f.user("racer@x.test")
-	inv := must(f.invite(f.owner, invitee.User.Email))[0]
-	added := make(chan error, 1)
-	racing.after = func() {
-		go func() {
-			_, err := adder.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, invitee.User.ID, orgd.RoleReader)
-			added <- err
-		}()
-		// Until the add waits for a lock (or is done: then nothing races).
-		for {
-			var waiting int
-			if err := f.store.DB().QueryRowContext(f.ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-				t.Error(err)
-				return
+	for _, tc := range []struct {
+		name  string
+		racer func(invitee *orgd.Principal) error
+	}{
+		{"add", func(invitee *orgd.Principal) error {
+			_, err := other.AddMember(f.ctx, orgd.SystemPrincipal, f.org.ID, invitee.User.ID, orgd.RoleReader)
+			return err
+		}},
+		{"accept of another address's invitation", func(invitee *orgd.Principal) error {
+			inv := must(f.invite(f.owner, "someone-else-"+invitee.User.Email))[0]
+			_, err := other.AcceptInvitationByToken(f.ctx, invitee, inv.Token)
+			return err
+		}},
+	} {
+		retries.Store(0)
+		invitee := f.user(strings.ReplaceAll(tc.name, " ", "-") + "@x.test")
+		inv := must(f.invite(f.owner, invitee.User.Email))[0]
+		raced := make(chan error, 1)
+		racing.after = func() {
+			go func() { raced <- tc.racer(invitee) }()
+			// Until the racer waits for a lock (or is done: then nothing
+			// races).
+			for {
+				var waiting int
+				if err := f.store.DB().QueryRowContext(f.ctx, `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+					t.Error(err)
+					return
+				}
+				if waiting > 0 || len(raced) > 0 {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
-			if waiting > 0 || len(added) > 0 {
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
 		}
-	}
-	if _, err := svc.AcceptInvitationByToken(f.ctx, invitee, inv.Token); err != nil {
-		t.Fatalf("accept: %v", err)
-	}
-	if racing.after != nil {
-		t.Fatal("the hook did not run")
-	}
-	if err := <-added; orgd.ErrorCode(err) != orgd.CodeAlreadyMember {
-		t.Errorf("the add answered %v, want %s", err, orgd.CodeAlreadyMember)
-	}
-	if n := retries.Load(); n != 0 {
-		t.Errorf("%d transactions were run again (a deadlock), want none", n)
-	}
-	if got := must(f.list(orgd.OpenStates)); len(got) != 0 {
-		t.Errorf("open invitations left: %v", got)
+		if _, err := svc.AcceptInvitationByToken(f.ctx, invitee, inv.Token); err != nil {
+			t.Fatalf("%s: accept: %v", tc.name, err)
+		}
+		if racing.after != nil {
+			t.Fatalf("%s: the hook did not run", tc.name)
+		}
+		if err := <-raced; orgd.ErrorCode(err) != orgd.CodeAlreadyMember {
+			t.Errorf("%s answered %v, want %s", tc.name, err, orgd.CodeAlreadyMember)
+		}
+		if n := retries.Load(); n != 0 {
+			t.Errorf("%s: %d transactions were run again (a deadlock), want none", tc.name, n)
+		}
 	}
 }
 

@@ -1,8 +1,8 @@
 // Package metrics exposes orgd's Prometheus metrics: requests by route,
 // status and latency; the changes the service commits (invitations created,
 // refreshed, accepted, declined, revoked, expired; members added, removed,
-// changed); the outbox's depth and age; delivery outcomes; and the database
-// pools. Each server has its own registry: nothing is global.
+// changed); the outbox's depth and age; delivery outcomes; the database
+// pools and the transactions the store runs again. Each server has its own registry: nothing is global.
 package metrics
 
 import (
@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/orgd/orgd"
+	"github.com/orgd/orgd/store"
 )
 
 // Metrics is one server's set of metrics.
@@ -50,7 +52,7 @@ func New() *Metrics {
 			Name: "orgd_deliveries_total", Help: "Delivery attempts of the outbox, by kind (email, webhook) and outcome (sent, logged, retrying, failed).",
 		}, []string{"kind", "outcome"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "orgd_db_retries_total", Help: "Transactions the database aborted for a transient reason and orgd ran again, by cause (deadlock, serialization_failure, busy).",
+			Name: "orgd_db_retries_total", Help: "Transactions the database aborted for a transient reason and orgd ran again, by cause (" + strings.Join(store.RetryCauses, ", ") + ").",
 		}, []string{"cause"}),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.changes, m.deliveries, m.retries,
@@ -59,7 +61,7 @@ func New() *Metrics {
 		orgd.AuditInvitationDeclined, orgd.AuditInvitationRevoked, orgd.AuditInvitationExpired, orgd.AuditMemberAdded, orgd.AuditMemberRemoved, orgd.AuditMemberRolesChanged} {
 		m.changes.WithLabelValues(a) // present at zero from the start
 	}
-	for _, c := range []string{"deadlock", "serialization_failure", "busy"} {
+	for _, c := range store.RetryCauses {
 		m.retries.WithLabelValues(c)
 	}
 	return m

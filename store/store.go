@@ -84,12 +84,22 @@ type Options struct {
 	Log *slog.Logger
 	// Retried, when not nil, is told of each transaction that the database
 	// aborted for a transient reason and that the store runs again, with
-	// the reason: "deadlock", "serialization_failure" (PostgreSQL) or
-	// "busy" (SQLite).
+	// the reason, one of RetryCauses.
 	Retried func(cause string)
 	// checkpointEvery overrides checkpointEvery, for tests.
 	checkpointEvery time.Duration
 }
+
+// Why the database aborted a transaction that the store runs again
+// (Options.Retried).
+const (
+	RetryDeadlock      = "deadlock"              // PostgreSQL
+	RetrySerialization = "serialization_failure" // PostgreSQL
+	RetryBusy          = "busy"                  // SQLite: the file is locked
+)
+
+// RetryCauses are the causes Options.Retried is told of.
+var RetryCauses = []string{RetryDeadlock, RetrySerialization, RetryBusy}
 
 // Parse reports the engine and driver DSN of a database URL: postgres:// or
 // postgresql:// for PostgreSQL; sqlite:PATH, sqlite://PATH, file:PATH or a
@@ -541,9 +551,9 @@ var postgresDialect = dialect{
 		}
 		switch pe.Code {
 		case "40P01":
-			return "deadlock"
+			return RetryDeadlock
 		case "40001":
-			return "serialization_failure"
+			return RetrySerialization
 		}
 		return ""
 	},
@@ -564,7 +574,7 @@ var sqliteDialect = dialect{
 	transient: func(err error) string {
 		var se *sqlite.Error
 		if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED) {
-			return "busy"
+			return RetryBusy
 		}
 		return ""
 	},
