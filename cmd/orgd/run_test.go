@@ -89,6 +89,7 @@ type serveProc struct {
 	done           chan int
 	stopOnce       sync.Once
 	code           int
+	exitedEarly    bool // serve exited on its own, before stop
 }
 
 var listeningLine = regexp.MustCompile(`listening on (http://\S+) `)
@@ -102,22 +103,33 @@ func (e *testEnv) start(args ...string) *serveProc {
 	args = append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)
 	go func() { s.done <- run(ctx, args, e.getenv, s.stdout, s.stderr) }()
 	e.t.Cleanup(func() { s.stop() })
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if m := listeningLine.FindStringSubmatch(s.stdout.String()); m != nil {
-			s.URL = m[1]
+	var m []string
+	if !s.until(func() bool { m = listeningLine.FindStringSubmatch(s.stdout.String()); return m != nil }) {
+		if s.exitedEarly {
 			return s
 		}
+		e.t.Fatalf("orgd serve did not listen within a minute\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+	}
+	s.URL = m[1]
+	return s
+}
+
+// until polls seen every 10 ms until it holds, serve exits or a minute
+// passes; it reports whether seen held.
+func (s *serveProc) until(seen func() bool) bool {
+	deadline := time.Now().Add(time.Minute)
+	for !seen() {
 		select {
 		case code := <-s.done:
-			s.stopOnce.Do(func() { s.cancel(); s.code = code })
-			return s
+			s.stopOnce.Do(func() { s.cancel(); s.code = code; s.exitedEarly = true })
+			return seen()
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("orgd serve did not listen within a minute\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+			return false
 		}
 	}
+	return true
 }
 
 // serve is start for a server that has to come up.
@@ -134,19 +146,8 @@ func (e *testEnv) serve(args ...string) *serveProc {
 // if serve exits first or has not logged it within a minute.
 func (s *serveProc) waitForLog(t *testing.T, want string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(s.stderr.String(), want) {
-		select {
-		case code := <-s.done:
-			s.stopOnce.Do(func() { s.cancel(); s.code = code })
-			if !strings.Contains(s.stderr.String(), want) {
-				t.Fatalf("orgd serve exited with %d without logging %s\n%s", code, want, s.stderr)
-			}
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("orgd serve did not log %s within a minute\n%s", want, s.stderr)
-		}
+	if !s.until(func() bool { return strings.Contains(s.stderr.String(), want) }) {
+		t.Fatalf("orgd serve did not log %s within a minute or exited first\n%s", want, s.stderr)
 	}
 }
 
