@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"unicode"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/orgd/orgd"
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/outbox"
 	"github.com/orgd/orgd/store"
 )
 
@@ -16,15 +18,27 @@ import (
 // up to version, for a test to fill before it applies the later ones.
 func storeAt(t *testing.T, e store.Engine, version int64) *store.Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, testdb.URL(t, e), store.Options{})
+	return storeAtURL(t, testdb.URL(t, e), version)
+}
+
+// storeAtURL is storeAt on the database at databaseURL.
+func storeAtURL(t *testing.T, databaseURL string, version int64) *store.Store {
+	t.Helper()
+	s := openURL(t, databaseURL)
+	if err := s.MigrateTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// openURL opens a store on databaseURL, closed when the test ends.
+func openURL(t *testing.T, databaseURL string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), databaseURL, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.MigrateTo(ctx, version); err != nil {
-		t.Fatal(err)
-	}
 	return s
 }
 
@@ -194,12 +208,26 @@ func TestRevokeReasonMigration(t *testing.T) {
 
 // TestAPIKeyNamesMigration: migration 00009 names every key whose name is
 // empty or only what the domain trims as spaces after its visible prefix,
-// and leaves every other name as it was.
+// and leaves every other name as it was, on a PostgreSQL database of any
+// encoding too: orgd (pgx, client_encoding left at the database's) stores
+// a name's UTF-8 unconverted in a LATIN1 or SQL_ASCII database, a
+// connection with client_encoding UTF8 stores it converted, and the whole
+// migration, the outbox's included, must run there.
 func TestAPIKeyNamesMigration(t *testing.T) {
-	for _, e := range testdb.Engines {
-		t.Run(string(e), func(t *testing.T) {
+	databases := []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return testdb.URL(t, store.SQLite) }},
+		{"postgres", func(t *testing.T) string { return testdb.URL(t, store.Postgres) }},
+		{"postgres LATIN1", func(t *testing.T) string { return testdb.PostgresURL(t, "LATIN1") }},
+		{"postgres SQL_ASCII", func(t *testing.T) string { return testdb.PostgresURL(t, "SQL_ASCII") }},
+	}
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
 			ctx := context.Background()
-			s := storeAt(t, e, 8)
+			databaseURL := d.url(t)
+			s := storeAtURL(t, databaseURL, 8)
 			var spaces []rune // every character strings.TrimSpace trims
 			for r := rune(0); r <= unicode.MaxRune; r++ {
 				if unicode.IsSpace(r) {
@@ -213,29 +241,64 @@ func TestAPIKeyNamesMigration(t *testing.T) {
 				"named":      "ci",
 				"padded":     " ci ",
 				"similar":    "\u200bzero width is not a space",
+				"quote":      "\u201a", // bytes e2 80 9a, each also a byte of a space
+				"nbsp word":  "\u00a0x",
+			}
+			// Names written through a connection whose client_encoding is
+			// UTF8, converted into the database's encoding: only
+			// characters LATIN1 has.
+			converted := map[string]string{
+				"utf8 spaces": " \u0085\u00a0",
+				"utf8 word":   "\u00a0x",
+				"utf8 letter": "\u00c2", // in LATIN1 c2, alone: the first byte of a no-break space's UTF-8
+			}
+			insert := func(s *store.Store, names map[string]string) {
+				write(t, s, func(ctx context.Context, tx orgd.Tx) error {
+					for id, name := range names {
+						if err := tx.InsertAPIKey(ctx, &orgd.APIKey{ID: id, UserID: "u1", Name: name, Prefix: "orgd_" + id[:4] + "1234", Hash: "hash-" + id, CreatedAt: t0}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
 			}
 			write(t, s, func(ctx context.Context, tx orgd.Tx) error {
-				if err := tx.InsertUser(ctx, &orgd.User{ID: "u1", Email: "ann@x.test", EmailNorm: "ann@x.test", EmailVerified: true, CreatedAt: t0}); err != nil {
-					return err
-				}
-				for id, name := range names {
-					if err := tx.InsertAPIKey(ctx, &orgd.APIKey{ID: id, UserID: "u1", Name: name, Prefix: "orgd_" + id[:4] + "1234", Hash: "hash-" + id, CreatedAt: t0}); err != nil {
-						return err
-					}
-				}
-				return nil
+				return tx.InsertUser(ctx, &orgd.User{ID: "u1", Email: "ann@x.test", EmailNorm: "ann@x.test", EmailVerified: true, CreatedAt: t0})
 			})
+			insert(s, names)
+			var utf8Client *store.Store
+			if s.Engine() == store.Postgres {
+				u, err := url.Parse(databaseURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := u.Query()
+				q.Set("client_encoding", "UTF8")
+				u.RawQuery = q.Encode()
+				utf8Client = openURL(t, u.String())
+				insert(utf8Client, converted)
+			}
 			if _, err := s.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]string{}
-			write(t, s, func(ctx context.Context, tx orgd.Tx) error {
-				keys, err := tx.ListAPIKeys(ctx, "u1")
-				for _, k := range keys {
-					got[k.ID] = k.Name
-				}
-				return err
-			})
+			if _, err := outbox.Migrate(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+
+			keyNames := func(s *store.Store, ids map[string]string) map[string]string {
+				got := map[string]string{}
+				write(t, s, func(ctx context.Context, tx orgd.Tx) error {
+					keys, err := tx.ListAPIKeys(ctx, "u1")
+					for _, k := range keys {
+						if _, ok := ids[k.ID]; ok {
+							got[k.ID] = k.Name
+						}
+					}
+					return err
+				})
+				return got
+			}
+			got := keyNames(s, names)
 			want := map[string]string{
 				"empty":      "unnamed key orgd_empt1234",
 				"all spaces": "unnamed key orgd_all 1234",
@@ -243,6 +306,16 @@ func TestAPIKeyNamesMigration(t *testing.T) {
 				"named":      "ci",
 				"padded":     " ci ",
 				"similar":    "\u200bzero width is not a space",
+				"quote":      "\u201a",
+				"nbsp word":  "\u00a0x",
+			}
+			if utf8Client != nil {
+				for id, name := range keyNames(utf8Client, converted) {
+					got[id] = name
+				}
+				want["utf8 spaces"] = "unnamed key orgd_utf81234"
+				want["utf8 word"] = "\u00a0x"
+				want["utf8 letter"] = "\u00c2"
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("key names after the migration (-want +got):\n%s", diff)

@@ -44,6 +44,22 @@ func URL(t testing.TB, e store.Engine) string {
 	if e == store.SQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "orgd.db")
 	}
+	return postgresURL(t, "")
+}
+
+// PostgresURL returns the URL of a new, empty PostgreSQL database whose
+// encoding is encoding (LATIN1, SQL_ASCII, ...) and whose locale is C, which
+// suits every encoding; it lives as long as the test, which is skipped when
+// PostgresEnv is unset.
+func PostgresURL(t testing.TB, encoding string) string {
+	t.Helper()
+	return postgresURL(t, " ENCODING '"+encoding+"' LOCALE 'C' TEMPLATE template0")
+}
+
+// postgresURL creates a database with a fresh name and the options of
+// CREATE DATABASE given, dropped when the test ends.
+func postgresURL(t testing.TB, options string) string {
+	t.Helper()
 	admin := os.Getenv(PostgresEnv)
 	if admin == "" {
 		t.Skipf("%s is not set; skipping the PostgreSQL run", PostgresEnv)
@@ -60,7 +76,7 @@ func URL(t testing.TB, e store.Engine) string {
 		t.Fatalf("connect to %s: %v", store.Redact(admin), err)
 	}
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+options); err != nil {
 		db.Close()
 		t.Fatalf("create test database on %s: %v", store.Redact(admin), err)
 	}
