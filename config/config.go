@@ -172,7 +172,7 @@ var Options = []Option{
 	{"shutdown-timeout", "ORGD_SHUTDOWN_TIMEOUT", "15s", "time given to requests in flight when the server stops, then to deliveries (emails, webhooks) in progress", Server, false,
 		durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 
-	{"smtp-url", "ORGD_SMTP_URL", "", "SMTP server for invitation emails: smtp://user:password@host:587 (STARTTLS when offered; ?starttls=required or ?starttls=off), smtps://... for implicit TLS (default: none; accept links are written to the log)", Server, true,
+	{"smtp-url", "ORGD_SMTP_URL", "", "SMTP server for invitation emails: smtp://user:password@host:587 (STARTTLS when offered; ?starttls=required or ?starttls=off, the only query parameter), smtps://... for implicit TLS (default: none; accept links are written to the log)", Server, true,
 		func(c *Config, v string) (err error) {
 			if v != "" {
 				c.SMTP, err = orgdmail.ParseSMTPURL(v)

@@ -416,6 +416,22 @@ func TestSMTPServerIsParsedAtLoad(t *testing.T) {
 	}
 }
 
+// TestSMTPURLQueryHoldsNoSecret: a query parameter ParseSMTPURL does not
+// know, such as a password, is refused at load, named without its value,
+// so that it never reaches the log with the configuration.
+func TestSMTPURLQueryHoldsNoSecret(t *testing.T) {
+	c, err := load(t, config.Storage|config.Server, map[string]string{
+		"ORGD_SMTP_URL": "smtp://mail.example:587?password=hunter2", "ORGD_MAIL_FROM": "orgd@x.test"})
+	if err == nil {
+		var log strings.Builder
+		slog.New(slog.NewTextHandler(&log, nil)).Info("start", "config", c)
+		t.Fatalf("a password in the query was accepted; the log reads: %s", log.String())
+	}
+	if want := `ORGD_SMTP_URL: has an unknown query parameter "password"`; !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %q, want one with %s and without the password", err, want)
+	}
+}
+
 // TestLateMistakesAreRefusedAtLoad: values that only the SMTP client, the
 // templates or the listener would have refused are refused with the other
 // mistakes, before serve touches the database.
@@ -430,6 +446,7 @@ func TestLateMistakesAreRefusedAtLoad(t *testing.T) {
 		{"smtp-url", "smtp://orgd:hunter2@mail.example?starttls=maybe"},
 		{"smtp-url", "smtp://orgd:hunter2@:25"},
 		{"smtp-url", "smtp://orgd:hunter2%zz@mail.example"},
+		{"smtp-url", "smtp://mail.example?password=hunter2"},
 		{"mail-templates-dir", templates},
 		{"listen", "127.0.0.1:99999"},
 		{"listen", ":-1"},

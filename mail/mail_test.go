@@ -406,6 +406,12 @@ func TestSMTPURLs(t *testing.T) {
 		{"http://mail.example", "must start with smtp:// or smtps://"},
 		{"smtp://:25", "has no host"},
 		{"smtp://mail.example:99999", "bad port"},
+		// A secret in the query would reach the log; any parameter but
+		// starttls is refused, named without its value.
+		{"smtp://mail.example:587?password=hunter2", `has an unknown query parameter "password": the only one is starttls`},
+		{"smtps://mail.example?token=hunter2&starttls=off&StartTLS=required", `has unknown query parameters "StartTLS", "token"`},
+		{"smtp://mail.example?password=hunter2%zz", "has a query that is not name=value pairs"},
+		{"smtp://mail.example?starttls=off;password=hunter2", "has a query that is not name=value pairs"},
 	} {
 		server, err := mail.ParseSMTPURL(tc.url)
 		got := ""
@@ -420,7 +426,7 @@ func TestSMTPURLs(t *testing.T) {
 		if !strings.Contains(got, tc.want) {
 			t.Errorf("%s: got %q, want %q", tc.url, got, tc.want)
 		}
-		if strings.Contains(got, ":p@") {
+		if strings.Contains(got, ":p@") || strings.Contains(got, "hunter2") {
 			t.Errorf("%s: %q shows the password", tc.url, got)
 		}
 	}
@@ -433,13 +439,22 @@ func TestSMTPURLs(t *testing.T) {
 	}
 }
 
+// TestSMTPServerRedacted: the URL in the log keeps what says which server
+// and how, and shows no part that may hold a secret: the password, a path
+// or a fragment, which nothing reads.
 func TestSMTPServerRedacted(t *testing.T) {
-	server, err := mail.ParseSMTPURL("smtp://orgd:hunter2@mail.example:2525?starttls=required")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := server.Redacted(), "smtp://orgd:xxxxx@mail.example:2525?starttls=required"; got != want {
-		t.Errorf("Redacted() = %q, want %q", got, want)
+	for _, tc := range []struct{ url, want string }{
+		{"smtp://orgd:hunter2@mail.example:2525?starttls=required", "smtp://orgd:xxxxx@mail.example:2525?starttls=required"},
+		{"smtps://orgd:hunter2@mail.example", "smtps://orgd:xxxxx@mail.example"},
+		{"smtp://mail.example/hunter2?starttls=off#hunter2", "smtp://mail.example?starttls=off"},
+	} {
+		server, err := mail.ParseSMTPURL(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := server.Redacted(); got != tc.want {
+			t.Errorf("%s: Redacted() = %q, want %q", tc.url, got, tc.want)
+		}
 	}
 }
 

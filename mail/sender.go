@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,8 +80,11 @@ type SMTPServer struct {
 //	smtp://host:25?starttls=off              never STARTTLS
 //	smtps://user:password@host:465           implicit TLS
 //
-// Its errors say what is wrong without naming the option or showing the
-// URL, which may hold a password.
+// starttls is the only query parameter: any other is refused, being a
+// typo or a secret in the wrong place (?password=...), which the log would
+// show. Its errors say what is wrong without naming the option or showing
+// the URL, which may hold a password; an unknown parameter is named, its
+// value never.
 func ParseSMTPURL(rawURL string) (*SMTPServer, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -90,10 +94,29 @@ func ParseSMTPURL(rawURL string) (*SMTPServer, error) {
 	if p.host == "" {
 		return nil, errors.New("has no host")
 	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, errors.New("has a query that is not name=value pairs joined by & (percent-encode special characters)")
+	}
+	var unknown []string
+	for name := range query {
+		if name != "starttls" {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		what := "an unknown query parameter"
+		if len(unknown) > 1 {
+			what = "unknown query parameters"
+		}
+		return nil, fmt.Errorf("has %s %s: the only one is starttls (a user name and password go before the host: smtp://user:password@host:587)",
+			what, strings.Join(unknown, ", "))
+	}
 	p.port = 587
 	switch u.Scheme {
 	case "smtp":
-		switch u.Query().Get("starttls") {
+		switch query.Get("starttls") {
 		case "", "opportunistic":
 			p.tls = gomail.WithTLSPolicy(gomail.TLSOpportunistic)
 		case "required":
@@ -123,8 +146,13 @@ func (s *SMTPServer) String() string {
 	return s.url.Scheme + "://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
 }
 
-// Redacted is the URL as given, its password masked, for logs.
-func (s *SMTPServer) Redacted() string { return s.url.Redacted() }
+// Redacted is the URL as given, for logs: its scheme, user name, host,
+// port and query (starttls alone, ParseSMTPURL saw to it), its password
+// masked; a path or fragment, which nothing reads, is left out.
+func (s *SMTPServer) Redacted() string {
+	u := url.URL{Scheme: s.url.Scheme, User: s.url.User, Host: s.url.Host, RawQuery: s.url.RawQuery}
+	return u.Redacted()
+}
 
 // NewSMTP returns a sender through server from the address from.
 // Credentials are sent only over TLS (or to a server on localhost).
