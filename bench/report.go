@@ -45,11 +45,9 @@ type Result struct {
 	// CPU the rest of the machine used meanwhile, in cores: work that
 	// competed with the measurement.
 	OtherCPUCores *float64 `json:"other_cpu_cores,omitempty"`
-	// The wait before the scenario for orgd's outbox to finish the jobs
-	// earlier work left, and the jobs left when the wait gave up (0: none,
-	// the outbox was idle when the scenario started).
-	OutboxWaitSeconds float64 `json:"outbox_wait_seconds,omitempty"`
-	OutboxJobsLeft    int     `json:"outbox_jobs_left,omitempty"`
+	// Jobs waiting or running in orgd's outbox when the scenario started:
+	// emails earlier scenarios asked for, delivered meanwhile.
+	OutboxJobsAtStart int     `json:"outbox_jobs_at_start,omitempty"`
 	Limit             string  `json:"limit,omitempty"` // limitHTTP or limitInsert
 	LimitRPS          float64 `json:"limit_requests_per_second,omitempty"`
 	RatioToLimit      float64 `json:"ratio_to_limit,omitempty"`
