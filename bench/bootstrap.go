@@ -322,9 +322,13 @@ func (b *bootstrapper) invite(ctx context.Context, org benchOrg, addrs []string)
 	}
 	var out []*orgd.IssuedInvitation
 	err = inBatches(addrs, func(part []string) error {
-		// No emails: they are set-up, and orgd would deliver them during
-		// the first scenarios (hundreds of thousands in a full run).
-		_, issued, err := b.svc.CreateInvitations(ctx, owner, org.ID, orgd.InviteRequest{Emails: part, Roles: readerRole})
+		// With their emails, as a service that has been sending them would
+		// hold: the outbox's table then holds hundreds of thousands of jobs
+		// when fill analyzes it. Bootstrapped without, that table was
+		// analyzed empty, and on a host without autovacuum River's fetch of
+		// available jobs kept that plan and took half a core once the batch
+		// creates had written 300,000 jobs (docs/benchmarks.md, Open).
+		_, issued, err := b.svc.CreateInvitations(ctx, owner, org.ID, orgd.InviteRequest{Emails: part, Roles: readerRole, SendEmail: true})
 		out = append(out, issued...)
 		return err
 	})
