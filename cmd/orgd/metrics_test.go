@@ -6,13 +6,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/orgd/orgd/config"
 	"github.com/orgd/orgd/internal/testdb"
+	"github.com/orgd/orgd/metrics"
 	"github.com/orgd/orgd/store"
 )
 
@@ -140,5 +143,26 @@ func TestReadinessShowsNoDatabaseDetails(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), name) {
 		t.Errorf("the log lacks the cause:\n%s", logs.String())
+	}
+}
+
+// TestStoreRetriesAreCounted: serve's store tells its metrics of each
+// transaction it runs again (store.Options.Retried), by cause.
+func TestStoreRetriesAreCounted(t *testing.T) {
+	m := metrics.New()
+	opts := storeOptions(&config.Config{}, nil, m)
+	if opts.Retried == nil {
+		t.Fatal("the store's options count no retries")
+	}
+	opts.Retried(store.RetryDeadlock)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`orgd_db_retries_total{cause="deadlock"} 1`, `orgd_db_retries_total{cause="busy"} 0`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if storeOptions(&config.Config{}, nil, nil).Retried != nil {
+		t.Error("without metrics, the store's options count retries")
 	}
 }

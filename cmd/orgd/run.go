@@ -159,11 +159,7 @@ func (e *env) logger(cfg *config.Config) *slog.Logger {
 // refuses them); m, when not nil, counts the changes the service commits
 // and the transactions the store runs again.
 func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, tokens orgd.TokenVerifier, m *metrics.Metrics) (*orgd.Service, *store.Store, error) {
-	opts := store.Options{MaxConns: cfg.DBMaxConns, Log: log}
-	if m != nil {
-		opts.Retried = m.DBRetried
-	}
-	st, err := store.Open(e.ctx, cfg.DatabaseURL, opts)
+	st, err := store.Open(e.ctx, cfg.DatabaseURL, storeOptions(cfg, log, m))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,6 +188,16 @@ func (e *env) openService(cfg *config.Config, log *slog.Logger, migrate bool, to
 		backend = m.Store(st)
 	}
 	return orgd.NewService(backend, box, orgd.Options{Limits: cfg.Limits, Tokens: tokens, Log: log}), st, nil
+}
+
+// storeOptions are the options of the store of a command: with metrics m
+// (nil for none), the transactions the store runs again are counted.
+func storeOptions(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) store.Options {
+	opts := store.Options{MaxConns: cfg.DBMaxConns, Log: log}
+	if m != nil {
+		opts.Retried = m.DBRetried
+	}
+	return opts
 }
 
 // openOutbox makes the store write jobs; with workers, it also runs them,
