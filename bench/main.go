@@ -445,19 +445,6 @@ func (o *options) measure(ctx context.Context, engine string, sc scenario, m mea
 	return r, ctx.Err()
 }
 
-// outboxJobs counts the jobs waiting or running in orgd's outbox (jobs;
-// nil: none known): the emails of earlier scenarios' invitations, which
-// orgd delivers while the scenario runs. orgd runs at most
-// ORGD_MAIL_WORKERS of them per fetch, a fetch at most every 100 ms (about
-// 40 a second by default), so a backlog costs little CPU but outlasts any
-// reasonable wait: the tool reports it rather than waiting for it.
-func outboxJobs(ctx context.Context, jobs *sql.DB) (int, error) {
-	if jobs == nil {
-		return 0, nil
-	}
-	return outboxWaiting(ctx, jobs)
-}
-
 // waitQuiet waits, up to o.quietWait, until the rest of the machine uses
 // fewer than o.quietBelow cores over a second, so that other work disturbs
 // the measurement less.

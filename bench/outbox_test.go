@@ -35,7 +35,7 @@ func TestOutboxJobsAreCounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer jobs.Close()
-			before, err := outboxWaiting(ctx, jobs)
+			before, err := outboxJobs(ctx, jobs)
 			if err != nil || before == 0 {
 				t.Fatalf("the bootstrap left %d jobs (%v), want its emails", before, err)
 			}

@@ -2,7 +2,8 @@
 // status and latency; the changes the service commits (invitations created,
 // refreshed, accepted, declined, revoked, expired; members added, removed,
 // changed); the outbox's depth and age; delivery outcomes; the database
-// pools and the transactions the store runs again. Each server has its own registry: nothing is global.
+// pools and the transactions the store runs again. Each server has its own
+// registry: nothing is global.
 package metrics
 
 import (

@@ -380,13 +380,12 @@ func (s *Store) answer(err error) error {
 // retry runs once until it succeeds, fails for a reason that is not
 // transient, or has been tried maxAttempts times.
 func (s *Store) retry(ctx context.Context, once func() error) error {
-	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = once()
-		cause := ""
-		if err != nil {
-			cause = s.dialect.transient(err)
+	for attempt := 1; ; attempt++ {
+		err := once()
+		if err == nil {
+			return nil
 		}
+		cause := s.dialect.transient(err)
 		if cause == "" || ctx.Err() != nil || attempt == maxAttempts {
 			return err
 		}
@@ -395,7 +394,6 @@ func (s *Store) retry(ctx context.Context, once func() error) error {
 		}
 		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
 	}
-	return err
 }
 
 // inTx runs fn in a transaction on the write pool, committing it if fn
